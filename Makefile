@@ -1,0 +1,134 @@
+# truce: a plain Makefile.
+#
+#   make            build build/truce and build/libtruce.a
+#   make demo       install what is missing, run the demo (scripts/demo.sh)
+#   make test       install what is missing, build warnings-as-errors, run
+#                   every test, replay the fuzz corpora, run the crash test
+#   make check      the same as make test
+#   make check-sanitize   the test suite under ASan + UBSan (build-san/)
+#   make fuzz       build the libFuzzer targets with clang (build-fuzz/)
+#   make bench      the benchmarks: a table, not a test
+#
+# Variables: CC, CFLAGS, B (build folder), SANITIZE=address,undefined,
+# WERROR=1.
+
+CC ?= cc
+CLANG ?= clang
+CFLAGS ?= -O2 -g
+B ?= build
+
+WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wconversion -Wvla
+ifdef WERROR
+WARN += -Werror
+endif
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS)
+ALL_CPPFLAGS = -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CPPFLAGS)
+LDLIBS = -lsodium -lcrypto -ljansson -lm
+
+ifdef SANITIZE
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+TEST_SRC := $(wildcard test/test_*.c)
+TESTS := $(TEST_SRC:test/%.c=$(B)/test/%)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCHES := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+HELPERS := $(B)/test/crashtest
+
+.PHONY: all deps deps-test demo test check check-sanitize fuzz bench clean \
+        unit cli-test fuzz-replay crash-test
+
+all: $(B)/truce $(B)/libtruce.a
+
+$(B)/lib/%.o: lib/%.c include/truce.h lib/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/cli/%.o: cli/%.c include/truce.h $(wildcard cli/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libtruce.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/truce: $(CLI_OBJ) $(B)/libtruce.a
+	$(CC) $(LDFLAGS) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(B)/libtruce.a $(LDLIBS)
+
+$(B)/test/%: test/%.c test/test.h $(B)/libtruce.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -Ilib -Itest $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
+	  $(B)/libtruce.a $(LDLIBS)
+
+# The fuzz targets, built with the replay main: every corpus file and every
+# past crash becomes a regression test run by make test.
+$(B)/fuzz/%: fuzz/%.c fuzz/replay.c $(B)/libtruce.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -Ilib $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
+	  fuzz/replay.c $(B)/libtruce.a $(LDLIBS)
+
+$(B)/bench/%: bench/%.c $(B)/libtruce.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -Ilib -Itest $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
+	  $(B)/libtruce.a $(LDLIBS)
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+demo: deps
+	@$(MAKE) --no-print-directory all >/dev/null
+	@scripts/demo.sh $(B)/truce
+
+unit: $(TESTS)
+	@fail=0; for t in $(TESTS); do $$t || fail=1; done; exit $$fail
+
+cli-test: $(B)/truce
+	@scripts/cli-test.sh $(B)/truce
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@fail=0; for f in $(FUZZ_REPLAY); do \
+	  n=$$(basename $$f); \
+	  $$f fuzz/corpus/$${n#fuzz_} || fail=1; done; exit $$fail
+
+crash-test: $(B)/truce $(B)/test/crashtest
+	@scripts/crash-test.sh $(B)/truce $(B)/test/crashtest
+
+test check: deps-test
+	@$(MAKE) --no-print-directory WERROR=1 all $(TESTS) $(FUZZ_REPLAY) \
+	  $(HELPERS) >/dev/null
+	@$(MAKE) --no-print-directory WERROR=1 unit cli-test fuzz-replay \
+	  crash-test
+	@echo "make test: all passed"
+
+check-sanitize: deps-test
+	@$(MAKE) --no-print-directory B=build-san CC=$(CLANG) \
+	  SANITIZE=address,undefined WERROR=1 unit cli-test fuzz-replay
+	@echo "make check-sanitize: all passed"
+
+fuzz: deps-test
+	@mkdir -p build-fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "$(CLANG) $$f -> build-fuzz/$$n"; \
+	  $(CLANG) $(ALL_CPPFLAGS) -Ilib -std=c11 -g -O1 \
+	    -fsanitize=fuzzer,address,undefined $$f $(LIB_SRC) \
+	    -o build-fuzz/$$n $(LDLIBS) || exit 1; done
+
+bench: deps
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all $(BENCHES) >/dev/null
+	@scripts/bench.sh $(B)
+
+clean:
+	rm -rf build build-san build-fuzz

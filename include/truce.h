@@ -1,0 +1,730 @@
+/*
+ * truce.h: the one public header of libtruce, a ceasefire monitoring and
+ * verification engine.
+ *
+ * What it owns: the evidence log (a tamper-evident Merkle log stored as
+ * c2sp.org/tlog-tiles), its formats (signed notes, checkpoints,
+ * cosignatures, proofs), sources and their signed observation batches.
+ *
+ * Conventions, for every function below:
+ * - Fallible functions return a truce_err (TRUCE_OK = 0) and write their
+ *   results through the last parameters. On failure, outputs are zeroed.
+ * - Functions without a handle take `char *err` (may be NULL), a buffer of
+ *   TRUCE_ERR_MAX bytes that receives a one-line message naming what was
+ *   wrong (the field, the line). Handles keep their last message:
+ *   truce_log_errmsg().
+ * - The library never prints, exits or aborts. It allocates only inside
+ *   opaque handles and growable buffers (truce_buf), each with a hard cap.
+ * - Units are in names: _ms (milliseconds), _s (seconds), _m (metres),
+ *   _deg (degrees). Times are UTC milliseconds since the Unix epoch.
+ */
+#ifndef TRUCE_H
+#define TRUCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TRUCE_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                               */
+/* ------------------------------------------------------------------ */
+
+typedef enum truce_err {
+  TRUCE_OK = 0,          /* success */
+  TRUCE_ENOMEM = 1,      /* an allocation failed */
+  TRUCE_EINVAL = 2,      /* the caller passed an invalid argument */
+  TRUCE_EIO = 3,         /* a file operation failed (the message has errno) */
+  TRUCE_EPARSE = 4,      /* input is malformed: it does not parse */
+  TRUCE_ERANGE = 5,      /* a value parses but is out of its allowed range */
+  TRUCE_ETOOBIG = 6,     /* input exceeds a documented size limit */
+  TRUCE_EVOCAB = 7,      /* a word is not in truce's vocabulary */
+  TRUCE_ENOKEY = 8,      /* no signature by a trusted key was found */
+  TRUCE_EBADSIG = 9,     /* a signature by a trusted key does not verify */
+  TRUCE_EUNKNOWN = 10,   /* the signer is not a registered source */
+  TRUCE_EREVOKED = 11,   /* the signer's registration was revoked */
+  TRUCE_ESEQ = 12,       /* replayed or out-of-order sequence number */
+  TRUCE_EPROOF = 13,     /* a well-formed proof that does not verify */
+  TRUCE_EBADPROOF = 14,  /* a proof that is malformed (length, sizes) */
+  TRUCE_ETAMPER = 15,    /* stored log data does not match its hashes */
+  TRUCE_ESPLIT = 16,     /* two checkpoints are inconsistent: a split view */
+  TRUCE_ENOTFOUND = 17,  /* the entry, file or name does not exist */
+  TRUCE_EEXIST = 18,     /* it already exists */
+  TRUCE_ESTALE = 19      /* a request refers to an old state (witness) */
+} truce_err;
+
+/* A static English description of an error code. Never NULL. */
+const char *truce_strerror(truce_err e);
+
+#define TRUCE_ERR_MAX 512 /* size of every `char *err` buffer */
+
+/* ------------------------------------------------------------------ */
+/* Limits                                                               */
+/* ------------------------------------------------------------------ */
+
+#define TRUCE_HASH_SIZE 32          /* SHA-256 */
+#define TRUCE_ENTRY_MAX 65535       /* tlog-tiles: uint16 length prefix */
+#define TRUCE_NAME_MAX 128          /* key names, source names, origins */
+#define TRUCE_NOTE_MAX 65536        /* a signed note handled on its own */
+#define TRUCE_NOTE_SIGS_MAX 32      /* signatures in a note (spec: >= 16) */
+#define TRUCE_PROOF_MAX 64          /* hashes in one proof */
+#define TRUCE_SUBMIT_MAX_BYTES (16u << 20) /* one submission's JSON lines */
+#define TRUCE_SUBMIT_MAX_OBS 100000 /* observations in one submission */
+#define TRUCE_OBS_LINE_MAX 16384    /* one observation, as a JSON line */
+#define TRUCE_FUTURE_MAX_MS (10 * 60 * 1000) /* times ahead of now */
+
+/* ------------------------------------------------------------------ */
+/* Growable buffer (transparent, caller-owned; git's strbuf)            */
+/* ------------------------------------------------------------------ */
+
+/* Invariants: len <= cap <= max; data is NUL-terminated when non-NULL.
+ * A buffer never grows beyond `max` bytes: appends fail with
+ * TRUCE_ETOOBIG instead. */
+typedef struct truce_buf {
+  char *data;
+  size_t len;
+  size_t cap;
+  size_t max;
+} truce_buf;
+
+void truce_buf_init(truce_buf *b, size_t max);
+void truce_buf_release(truce_buf *b);
+truce_err truce_buf_append(truce_buf *b, const void *p, size_t n);
+truce_err truce_buf_appendf(truce_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Read a whole file into b (appending). Fails with TRUCE_ETOOBIG past
+ * b->max, TRUCE_ENOTFOUND if missing, TRUCE_EIO otherwise. */
+truce_err truce_buf_read_file(truce_buf *b, const char *path, char *err);
+
+/* ------------------------------------------------------------------ */
+/* Encoding helpers                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Standard base64 (RFC 4648 section 4) with padding. Decoding is strict:
+ * no whitespace, canonical trailing bits. */
+size_t truce_base64_len(size_t nbytes); /* encoded length, without NUL */
+void truce_base64_encode(const uint8_t *in, size_t n, char *out /* len+1 */);
+truce_err truce_base64_decode(const char *in, size_t inlen, uint8_t *out,
+                              size_t cap, size_t *outlen);
+/* Lower-case hex. */
+void truce_hex_encode(const uint8_t *in, size_t n, char *out /* 2n+1 */);
+truce_err truce_hex_decode(const char *in, size_t inlen, uint8_t *out,
+                           size_t cap, size_t *outlen);
+
+/* SHA-256 (OpenSSL's libcrypto, which uses the CPU's SHA instructions). */
+void truce_sha256(const void *p, size_t n, uint8_t out[TRUCE_HASH_SIZE]);
+
+/* ------------------------------------------------------------------ */
+/* Merkle tree (RFC 6962 / RFC 9162)                                     */
+/* ------------------------------------------------------------------ */
+
+/* leaf = SHA-256(0x00 || entry) */
+void truce_leaf_hash(const void *entry, size_t len, uint8_t out[32]);
+/* node = SHA-256(0x01 || left || right) */
+void truce_node_hash(const uint8_t left[32], const uint8_t right[32],
+                     uint8_t out[32]);
+
+/* A proof: up to TRUCE_PROOF_MAX hashes, leaf side first. */
+typedef struct truce_proof {
+  uint8_t hash[TRUCE_PROOF_MAX][TRUCE_HASH_SIZE];
+  size_t n;
+} truce_proof;
+
+/* Decode a proof from base64 strings, one per hash. Any hash that is not
+ * exactly 32 bytes, or more than TRUCE_PROOF_MAX of them, is
+ * TRUCE_EBADPROOF. */
+truce_err truce_proof_from_base64(const char *const *b64, size_t n,
+                                  truce_proof *out, char *err);
+
+/* Verify that `leaf` is at `index` in the tree of `size` leaves whose
+ * root is `root` (root_len bytes: anything but 32 is TRUCE_EBADPROOF).
+ * TRUCE_OK, TRUCE_EBADPROOF (index >= size, wrong proof length or root
+ * length), or TRUCE_EPROOF (well-formed, but the root does not match). */
+truce_err truce_inclusion_verify(uint64_t index, uint64_t size,
+                                 const uint8_t leaf[32],
+                                 const truce_proof *proof,
+                                 const uint8_t *root, size_t root_len);
+
+/* Verify that the tree of size2 (root2) extends the tree of size1 (root1).
+ * Follows transparency-dev/merkle exactly: size1 == 0 is always
+ * TRUCE_EBADPROOF; size1 == size2 with an empty proof succeeds iff the
+ * roots are byte-equal (lengths not checked); size1 > size2 is
+ * TRUCE_EBADPROOF. */
+truce_err truce_consistency_verify(uint64_t size1, uint64_t size2,
+                                   const uint8_t *root1, size_t root1_len,
+                                   const uint8_t *root2, size_t root2_len,
+                                   const truce_proof *proof);
+
+/* A source of stored hashes for proof generation: the hash of the complete
+ * subtree of height `height` (2^height leaves) at position `index`, i.e.
+ * covering leaves [index << height, (index + 1) << height). The generator
+ * only asks for subtrees that lie inside the tree it is working on. */
+typedef truce_err (*truce_node_fn)(void *ctx, unsigned height, uint64_t index,
+                                   uint8_t out[32]);
+
+/* Root of the tree of `size` leaves (size 0: SHA-256 of ""). */
+truce_err truce_tree_root(truce_node_fn fn, void *ctx, uint64_t size,
+                          uint8_t out[32]);
+/* RFC 9162 inclusion proof of leaf `index` in the tree of `size`. */
+truce_err truce_inclusion_prove(truce_node_fn fn, void *ctx, uint64_t index,
+                                uint64_t size, truce_proof *out);
+/* RFC 9162 consistency proof from size1 to size2 (0 < size1 <= size2). */
+truce_err truce_consistency_prove(truce_node_fn fn, void *ctx, uint64_t size1,
+                                  uint64_t size2, truce_proof *out);
+
+/* A node source over an array of leaf hashes in memory (for tests and
+ * small trees): ctx is a `const truce_leaves *`. */
+typedef struct truce_leaves {
+  const uint8_t (*hash)[32];
+  uint64_t n;
+} truce_leaves;
+truce_err truce_leaves_node(void *ctx, unsigned height, uint64_t index,
+                            uint8_t out[32]);
+
+/* Count of SHA-256 compressions made by truce_node_hash and
+ * truce_leaf_hash in this process (for the benchmark's accounting). */
+uint64_t truce_hash_calls(void);
+
+/* ------------------------------------------------------------------ */
+/* Tiles (c2sp.org/tlog-tiles)                                           */
+/* ------------------------------------------------------------------ */
+
+#define TRUCE_TILE_WIDTH 256
+#define TRUCE_TILE_ENTRIES (-1) /* level value of an entry bundle */
+#define TRUCE_TILE_PATH_MAX 96
+
+/* "tile/<L>/<N>[.p/<W>]" or, for level TRUCE_TILE_ENTRIES,
+ * "tile/entries/<N>[.p/<W>]". width 256 (or 0) means a full tile; 1..255
+ * a partial one. */
+truce_err truce_tile_path(int level, uint64_t n, unsigned width,
+                          char out[TRUCE_TILE_PATH_MAX]);
+/* Parse a path as above (width 256 when full). Strict: no leading zeros
+ * in L or W, every N element three digits, all but the last with 'x'. */
+truce_err truce_tile_path_parse(const char *path, int *level, uint64_t *n,
+                                unsigned *width);
+
+/* ------------------------------------------------------------------ */
+/* Keys and signed notes (c2sp.org/signed-note)                          */
+/* ------------------------------------------------------------------ */
+
+#define TRUCE_KEY_ED25519 0x01 /* note signature type */
+#define TRUCE_KEY_COSIG_V1 0x04 /* tlog-cosignature, Ed25519 */
+#define TRUCE_VKEY_MAX 256      /* a verifier key in text, with NUL */
+#define TRUCE_SKEY_MAX 256      /* a private key in text, with NUL */
+
+/* A verifier key: name, key ID, type and Ed25519 public key. */
+typedef struct truce_vkey {
+  char name[TRUCE_NAME_MAX + 1];
+  uint32_t id;
+  uint8_t type;
+  uint8_t pub[32];
+} truce_vkey;
+
+/* A signing key. Wipe with truce_skey_wipe() when done. */
+typedef struct truce_skey {
+  truce_vkey vkey;
+  uint8_t seed[32];
+  uint8_t sk[64]; /* libsodium's expanded secret key */
+} truce_skey;
+
+/* Key names: non-empty, at most TRUCE_NAME_MAX bytes, printable, no space
+ * or '+'. TRUCE_OK or TRUCE_EPARSE. */
+truce_err truce_key_name_check(const char *name, char *err);
+/* SHA-256(name || "\n" || type || pub)[:4], big-endian. */
+uint32_t truce_key_id(const char *name, uint8_t type, const uint8_t pub[32]);
+
+/* "<name>+<hex id>+<base64(type || pub)>". The ID must match the key. */
+truce_err truce_vkey_parse(const char *text, size_t len, truce_vkey *out,
+                           char *err);
+void truce_vkey_format(const truce_vkey *k, char out[TRUCE_VKEY_MAX]);
+
+/* Go's private key text: "PRIVATE+KEY+<name>+<hex id>+<base64(type ||
+ * seed)>". */
+truce_err truce_skey_parse(const char *text, size_t len, truce_skey *out,
+                           char *err);
+void truce_skey_format(const truce_skey *k, char out[TRUCE_SKEY_MAX]);
+/* A fresh key from the system's CSPRNG. type is TRUCE_KEY_ED25519 or
+ * TRUCE_KEY_COSIG_V1. */
+truce_err truce_skey_generate(const char *name, uint8_t type,
+                              truce_skey *out, char *err);
+truce_err truce_skey_from_seed(const char *name, uint8_t type,
+                               const uint8_t seed[32], truce_skey *out,
+                               char *err);
+void truce_skey_wipe(truce_skey *k);
+
+/* Ed25519 with libsodium's verification rule (pinned: see docs/log.md). */
+void truce_ed25519_sign(const truce_skey *k, const void *msg, size_t len,
+                        uint8_t sig[64]);
+truce_err truce_ed25519_verify(const uint8_t pub[32], const void *msg,
+                               size_t len, const uint8_t sig[64]);
+
+/* One signature line of a note. */
+typedef struct truce_note_sig {
+  char name[TRUCE_NAME_MAX + 1];
+  uint32_t id;
+  uint8_t sig[128]; /* raw signature after the 4-byte key ID */
+  size_t sig_len;
+} truce_note_sig;
+
+/* A parsed signed note. `text` points into the caller's buffer. */
+typedef struct truce_note {
+  const char *text; /* the signed text, ending in "\n" */
+  size_t text_len;
+  truce_note_sig sig[TRUCE_NOTE_SIGS_MAX];
+  size_t nsig;
+} truce_note;
+
+/* Parse a signed note's structure (UTF-8, no control characters but
+ * newline, text, blank line, 1..TRUCE_NOTE_SIGS_MAX signature lines).
+ * Signatures are not checked here. TRUCE_EPARSE or TRUCE_ETOOBIG. */
+truce_err truce_note_parse(const char *msg, size_t len, truce_note *out,
+                           char *err);
+
+/* Verify a note against trusted keys (Ed25519 or cosignature/v1).
+ * Signatures by unknown keys are ignored; a signature whose name and ID
+ * match a trusted key must verify, or the whole note is TRUCE_EBADSIG;
+ * if none verifies, TRUCE_ENOKEY. On success, verified[i] is set to 1
+ * for each key that verified (verified may be NULL) and, for cosignature
+ * keys, ts[i] to its timestamp (ts may be NULL). */
+truce_err truce_note_verify(const truce_note *note, const truce_vkey *keys,
+                            size_t nkeys, uint8_t *verified, uint64_t *ts,
+                            char *err);
+
+/* Sign `text` (must end in "\n" and be valid note text) with a key of
+ * type TRUCE_KEY_ED25519 and append "\n" + text's signature block to
+ * out: out receives text + "\n" + "— name base64\n". */
+truce_err truce_note_sign(const char *text, size_t len, const truce_skey *k,
+                          truce_buf *out, char *err);
+
+/* Append one signature line to out, formatted per signed-note. */
+truce_err truce_note_sig_format(const char *name, uint32_t id,
+                                const uint8_t *sig, size_t sig_len,
+                                truce_buf *out);
+
+/* Cosign a checkpoint's text (tlog-cosignature, cosignature/v1) with a
+ * key of type TRUCE_KEY_COSIG_V1 at `timestamp_s`; appends the signature
+ * line ("— name base64(id || ts || sig)\n") to out. */
+truce_err truce_cosign(const truce_skey *k, const char *text, size_t len,
+                       uint64_t timestamp_s, truce_buf *out, char *err);
+
+/* ------------------------------------------------------------------ */
+/* Checkpoints (c2sp.org/tlog-checkpoint) and proofs (tlog-proof)        */
+/* ------------------------------------------------------------------ */
+
+typedef struct truce_checkpoint {
+  char origin[TRUCE_NAME_MAX + 1];
+  uint64_t size;
+  uint8_t root[64]; /* 32 bytes for SHA-256 logs; the format allows any */
+  size_t root_len;
+  size_t ext_off; /* offset of the extension lines in the parsed text */
+} truce_checkpoint;
+
+/* Parse a checkpoint's note text (not the signatures). Strict:
+ * origin non-empty, size decimal without leading zeros (fits uint64),
+ * base64 root, extension lines non-empty. */
+truce_err truce_checkpoint_parse(const char *text, size_t len,
+                                 truce_checkpoint *out, char *err);
+/* Format the three lines (no extensions) into out. */
+truce_err truce_checkpoint_format(const truce_checkpoint *c, truce_buf *out);
+
+/* Parse a signed checkpoint note, verify it against the log key (and
+ * optionally witness keys), and return its body. verified/ts as in
+ * truce_note_verify, indexed over [logkey, witnesses...]. */
+truce_err truce_checkpoint_open(const char *note, size_t len,
+                                const truce_vkey *logkey,
+                                const truce_vkey *witnesses, size_t nwit,
+                                truce_checkpoint *out, uint8_t *verified,
+                                uint64_t *ts, char *err);
+
+/* c2sp.org/tlog-proof@v1: index, inclusion proof, checkpoint note. */
+truce_err truce_tlog_proof_format(uint64_t index, const truce_proof *p,
+                                  const char *checkpoint_note, size_t len,
+                                  truce_buf *out);
+/* Parse; *note / *note_len point into `text`. */
+truce_err truce_tlog_proof_parse(const char *text, size_t len,
+                                 uint64_t *index, truce_proof *p,
+                                 const char **note, size_t *note_len,
+                                 char *err);
+
+/* ------------------------------------------------------------------ */
+/* Observations                                                          */
+/* ------------------------------------------------------------------ */
+
+/* What was seen or heard: the monitors' vocabulary. */
+typedef enum truce_what {
+  TRUCE_WHAT_NONE = 0,
+  TRUCE_WHAT_EXPLOSION,             /* "explosion" */
+  TRUCE_WHAT_UNDETERMINED_EXPLOSION, /* "undetermined_explosion" */
+  TRUCE_WHAT_AIRBURST,              /* "airburst" */
+  TRUCE_WHAT_PROJECTILE,            /* "projectile" (in flight) */
+  TRUCE_WHAT_ILLUMINATION_FLARE,    /* "illumination_flare" */
+  TRUCE_WHAT_SHOTS,                 /* "shots" */
+  TRUCE_WHAT_BURSTS,                /* "bursts" */
+  TRUCE_WHAT_MUZZLE_FLASH,          /* "muzzle_flash" */
+  TRUCE_WHAT_THERMAL_ANOMALY,       /* "thermal_anomaly" */
+  TRUCE_WHAT_WEAPON_SEEN,           /* "weapon_seen" */
+  TRUCE_WHAT_MILITARY_PRESENCE,     /* "military_presence" */
+  TRUCE_WHAT_DAMAGE,                /* "damage" */
+  TRUCE_WHAT_CASUALTY,              /* "casualty" */
+  TRUCE_WHAT_MINE,                  /* "mine" */
+  TRUCE_WHAT_MOVEMENT_RESTRICTION,  /* "movement_restriction" */
+  TRUCE_WHAT_JAMMING,               /* "jamming" */
+  TRUCE_WHAT_COUNT
+} truce_what;
+
+typedef enum truce_weapon_class {
+  TRUCE_WEAPON_NONE = 0,
+  TRUCE_WEAPON_SMALL_ARMS,       /* "small_arms" */
+  TRUCE_WEAPON_HEAVY_MACHINE_GUN, /* "heavy_machine_gun" */
+  TRUCE_WEAPON_GRENADE_LAUNCHER, /* "grenade_launcher" */
+  TRUCE_WEAPON_RECOILLESS,       /* "recoilless" */
+  TRUCE_WEAPON_ANTI_TANK,        /* "anti_tank" (guided missiles, guns) */
+  TRUCE_WEAPON_ANTI_AIRCRAFT,    /* "anti_aircraft" */
+  TRUCE_WEAPON_MORTAR,           /* "mortar" */
+  TRUCE_WEAPON_TANK,             /* "tank" */
+  TRUCE_WEAPON_IFV,              /* "ifv" (infantry fighting vehicle) */
+  TRUCE_WEAPON_APC,              /* "apc" (armoured personnel carrier) */
+  TRUCE_WEAPON_ARTILLERY,        /* "artillery" (guns and howitzers) */
+  TRUCE_WEAPON_MLRS,             /* "mlrs" */
+  TRUCE_WEAPON_TACTICAL_MISSILE, /* "tactical_missile" */
+  TRUCE_WEAPON_UAV,              /* "uav" */
+  TRUCE_WEAPON_AIRCRAFT,         /* "aircraft" */
+  TRUCE_WEAPON_UNKNOWN,          /* "unknown" (heard or seen, unclassified) */
+  TRUCE_WEAPON_COUNT
+} truce_weapon_class;
+
+/* Means of observation, as bits (a source may have several). */
+enum truce_means {
+  TRUCE_MEANS_AUDIO = 1u << 0,     /* "audio" */
+  TRUCE_MEANS_VISUAL = 1u << 1,    /* "visual" */
+  TRUCE_MEANS_CAMERA = 1u << 2,    /* "camera" */
+  TRUCE_MEANS_DRONE = 1u << 3,     /* "drone" */
+  TRUCE_MEANS_ACOUSTIC = 1u << 4,  /* "acoustic_sensor" */
+  TRUCE_MEANS_RADAR = 1u << 5,     /* "radar" */
+  TRUCE_MEANS_SATELLITE = 1u << 6, /* "satellite" */
+  TRUCE_MEANS_REPORT = 1u << 7     /* "report" (a person's or a data set's) */
+};
+#define TRUCE_MEANS_COUNT 8
+
+/* Vocabulary lookups. Names are the quoted words above; lookups return 0
+ * (TRUCE_WHAT_NONE etc.) for an unknown word. */
+const char *truce_what_name(truce_what w);
+truce_what truce_what_from_name(const char *s, size_t len);
+const char *truce_weapon_class_name(truce_weapon_class c);
+truce_weapon_class truce_weapon_class_from_name(const char *s, size_t len);
+const char *truce_means_name(unsigned bit);
+unsigned truce_means_from_name(const char *s, size_t len);
+
+enum truce_where_kind {
+  TRUCE_WHERE_POINT = 1,  /* a position with an uncertainty radius */
+  TRUCE_WHERE_BEARING = 2 /* observer + bearing + distance range */
+};
+
+#define TRUCE_OBS_EVIDENCE_MAX 8
+#define TRUCE_OBS_ID_MAX 64
+#define TRUCE_OBS_TEXT_MAX 512
+
+/* One observation: what one source saw or heard. The JSON form is in
+ * docs/observation.md. Strings are NUL-terminated UTF-8. */
+typedef struct truce_obs {
+  char id[TRUCE_OBS_ID_MAX + 1]; /* the source's own reference, or "" */
+  truce_what what;
+  uint32_t count;       /* how many (>= 1) */
+  uint8_t count_approx; /* 1: "about" */
+  /* when: a time with its precision, or a window [from, to] */
+  int64_t t_ms;         /* the time, or the window's start */
+  int64_t t_end_ms;     /* the window's end; == t_ms for a point time */
+  uint32_t precision_s; /* of a point time (0 for a window) */
+  uint8_t is_window;
+  /* where */
+  uint8_t where_kind; /* enum truce_where_kind */
+  double lat_deg, lon_deg;   /* POINT: the position; BEARING: observer */
+  double uncertainty_m;      /* POINT: radius (>= 0) */
+  double bearing_deg;        /* BEARING: [0, 360) true north */
+  double bearing_spread_deg; /* BEARING: +- half-width, [0, 180] */
+  double dist_min_m, dist_max_m; /* BEARING: 0 <= min <= max */
+  /* weapon, where known */
+  truce_weapon_class weapon;
+  double calibre_mm; /* 0: unknown */
+  char system[TRUCE_OBS_ID_MAX + 1]; /* e.g. "BM-21 Grad", or "" */
+  /* direction of fire, where seen */
+  uint8_t has_fire;
+  double fire_from_deg;   /* bearing towards where fire came from */
+  double fire_spread_deg; /* +- half-width */
+  unsigned means; /* one enum truce_means bit */
+  /* evidence: SHA-256 of photos, video, files */
+  struct {
+    uint8_t sha256[32];
+    char kind[17]; /* "photo", "video", "audio", "document", "data" */
+  } evidence[TRUCE_OBS_EVIDENCE_MAX];
+  unsigned nevidence;
+  /* provenance of imported data */
+  uint8_t has_provenance;
+  char dataset[33];     /* e.g. "firms", "acled" */
+  uint8_t file_sha256[32];
+  uint64_t row;         /* 1-based row (line) in that file */
+  char place[TRUCE_OBS_ID_MAX * 2 + 1]; /* free text place name, or "" */
+  char note[TRUCE_OBS_TEXT_MAX + 1];    /* free text, or "" */
+} truce_obs;
+
+/* Parse one observation from a JSON object (one line, no newline).
+ * now_ms is the current time: times more than TRUCE_FUTURE_MAX_MS after
+ * it are refused. On error, err names the field ("where.lat: 91.2 is out
+ * of range [-90, 90]"). TRUCE_EPARSE (not JSON, wrong type, unknown
+ * field), TRUCE_ERANGE, TRUCE_EVOCAB, TRUCE_ETOOBIG. */
+truce_err truce_obs_parse(const char *json, size_t len, int64_t now_ms,
+                          truce_obs *out, char *err);
+
+/* Canonical JSON of an observation (fixed key order, shortest numbers
+ * that round-trip, times in UTC "Z"): appended to out, no newline.
+ * truce_obs_parse(truce_obs_format(o)) == o, and formatting is a fixed
+ * point. */
+truce_err truce_obs_format(const truce_obs *o, truce_buf *out);
+
+/* Times: RFC 3339 with offset ("2015-02-15T00:00:00+02:00"), "Z"
+ * accepted; fractions of a second to the millisecond. */
+truce_err truce_time_parse(const char *s, size_t len, int64_t *t_ms);
+/* "2015-02-14T22:00:00Z", or with ".123" when not whole seconds. */
+void truce_time_format(int64_t t_ms, char out[32]);
+
+/* ------------------------------------------------------------------ */
+/* Log entries                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Every log entry is a signed note whose text is:
+ *     truce/v1 <kind>
+ *     signer <key name>
+ *     seq <n>
+ *     time <RFC 3339>
+ *     part <i>/<n>
+ *     <payload: one JSON object per line, at least one>
+ * See docs/log.md. */
+typedef enum truce_entry_kind {
+  TRUCE_ENTRY_BATCH = 1,     /* observations from a source */
+  TRUCE_ENTRY_SOURCE_ADD,    /* registration, signed by the administrator */
+  TRUCE_ENTRY_SOURCE_REVOKE, /* revocation, signed by the administrator */
+  TRUCE_ENTRY_KIND_COUNT
+} truce_entry_kind;
+
+const char *truce_entry_kind_name(truce_entry_kind k);
+
+typedef struct truce_entry {
+  truce_entry_kind kind;
+  char signer[TRUCE_NAME_MAX + 1];
+  uint64_t seq;
+  int64_t time_ms;
+  unsigned part, parts;
+  const char *payload; /* into the caller's buffer: JSON lines */
+  size_t payload_len;
+  size_t nlines;       /* payload lines */
+  truce_note note;     /* the parsed note (text, signatures) */
+} truce_entry;
+
+/* Parse an entry (its note structure and header); does not verify the
+ * signature or the payload. */
+truce_err truce_entry_parse(const char *data, size_t len, truce_entry *out,
+                            char *err);
+/* The payload line `i` (0-based) of an entry: *line, *len into data. */
+truce_err truce_entry_line(const truce_entry *e, size_t i, const char **line,
+                           size_t *len);
+
+/* A registered source. */
+typedef struct truce_source {
+  char name[TRUCE_NAME_MAX + 1]; /* the key name */
+  truce_vkey key;
+  char party[TRUCE_NAME_MAX + 1];
+  unsigned means;     /* enum truce_means bits */
+  double reliability; /* (0, 1] */
+  char description[TRUCE_OBS_TEXT_MAX + 1];
+  uint64_t added_index;   /* log index of the registration */
+  uint64_t revoked_index; /* log index of the revocation, or UINT64_MAX */
+  uint64_t last_seq;      /* highest sequence number in the log, 0: none */
+} truce_source;
+
+/* The source-add payload: {"name":..., "key": vkey, "party":...,
+ * "means":[...], "reliability": x, "description": ...}. */
+truce_err truce_source_parse(const char *json, size_t len, truce_source *out,
+                             char *err);
+truce_err truce_source_format(const truce_source *s, truce_buf *out);
+
+/* Sign observations (JSON lines, text) as one or more batch entries, each
+ * at most TRUCE_ENTRY_MAX bytes, with sequence numbers first_seq,
+ * first_seq + 1, ... Lines are validated and written in canonical form.
+ * Appends the signed entries (each a complete signed note) to out;
+ * *nentries receives their number. Errors name the input line and field:
+ * "line 12: where.lat: ...". Blank lines are skipped. */
+truce_err truce_batch_sign(const truce_skey *k, uint64_t first_seq,
+                           int64_t now_ms, const char *jsonl, size_t len,
+                           truce_buf *out, size_t *nentries, char *err);
+
+/* Sign an administrator entry (source-add or source-revoke) whose payload
+ * is one JSON line. */
+truce_err truce_admin_sign(const truce_skey *admin, truce_entry_kind kind,
+                           uint64_t seq, int64_t now_ms, const char *json,
+                           size_t len, truce_buf *out, char *err);
+
+/* Split a stream of concatenated signed entries: the entry starting at
+ * *off (advanced past it). TRUCE_ENOTFOUND at the end of input. */
+truce_err truce_entries_next(const char *data, size_t len, size_t *off,
+                             const char **entry, size_t *entry_len,
+                             char *err);
+
+/* ------------------------------------------------------------------ */
+/* The log                                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct truce_log truce_log;
+
+/* Public description of a log, kept in DIR/log.info. */
+typedef struct truce_log_info {
+  char origin[TRUCE_NAME_MAX + 1];
+  truce_vkey log_key;   /* signs checkpoints */
+  truce_vkey admin_key; /* signs the source registry */
+} truce_log_info;
+
+/* Create a new, empty log in `dir` (created if missing, must be empty).
+ * Holds only public data: keys are passed as verifier keys. */
+truce_err truce_log_create(const char *dir, const truce_log_info *info,
+                           char *err);
+
+#define TRUCE_OPEN_READONLY 1u /* never write, never recover */
+
+/* Open a log. Unless READONLY, recovers from a crash: an incomplete final
+ * record (never acknowledged) is cut off, interrupted tile writes are
+ * finished. *out is NULL on failure; err says why. */
+truce_err truce_log_open(const char *dir, unsigned flags, truce_log **out,
+                         char *err);
+void truce_log_close(truce_log *log); /* NULL: does nothing */
+const char *truce_log_errmsg(const truce_log *log);
+const truce_log_info *truce_log_get_info(const truce_log *log);
+
+/* Number of entries (re-reads the disk state). */
+truce_err truce_log_size(truce_log *log, uint64_t *size);
+
+/* Append signed entries (concatenated signed notes, as made by
+ * truce_batch_sign / truce_admin_sign). All or nothing: every entry is
+ * checked (signer registered and not revoked, signature, sequence number
+ * = the signer's last + 1, payload, times not more than
+ * TRUCE_FUTURE_MAX_MS after now_ms, size) before any is written; then
+ * they are written and made durable (fdatasync) under an exclusive file
+ * lock before this returns TRUCE_OK. *first receives the index of the
+ * first entry; *count their number (either may be NULL). */
+truce_err truce_log_append(truce_log *log, const char *entries, size_t len,
+                           int64_t now_ms, uint64_t *first, uint64_t *count);
+
+/* Sign observations with a source's key, using the next sequence numbers,
+ * and append them, under one lock. */
+truce_err truce_log_submit(truce_log *log, const truce_skey *source,
+                           const char *jsonl, size_t len, int64_t now_ms,
+                           uint64_t *first, uint64_t *count);
+
+/* Register or revoke a source (signed with the administrator key). */
+truce_err truce_log_source_add(truce_log *log, const truce_skey *admin,
+                               const truce_source *src, int64_t now_ms,
+                               uint64_t *index);
+truce_err truce_log_source_revoke(truce_log *log, const truce_skey *admin,
+                                  const char *name, const char *reason,
+                                  int64_t now_ms, uint64_t *index);
+/* Look a source up by name. TRUCE_ENOTFOUND if never registered. */
+truce_err truce_log_source(truce_log *log, const char *name,
+                           truce_source *out);
+/* The i-th registered source, in registration order. */
+truce_err truce_log_source_at(truce_log *log, size_t i, truce_source *out);
+size_t truce_log_source_count(truce_log *log);
+
+/* Read entry `index` into out (appended). */
+truce_err truce_log_entry(truce_log *log, uint64_t index, truce_buf *out);
+
+/* Make a checkpoint of the current size: writes the partial tiles that
+ * size needs, signs the checkpoint with the log key, and publishes it as
+ * DIR/checkpoint (and DIR/checkpoints/<size>). The note is appended to
+ * out (may be NULL). */
+truce_err truce_log_checkpoint(truce_log *log, const truce_skey *logkey,
+                               truce_buf *out);
+
+/* Root hash at `size` (<= current size). */
+truce_err truce_log_root(truce_log *log, uint64_t size, uint8_t root[32]);
+truce_err truce_log_prove_inclusion(truce_log *log, uint64_t index,
+                                    uint64_t size, truce_proof *out);
+truce_err truce_log_prove_consistency(truce_log *log, uint64_t size1,
+                                      uint64_t size2, truce_proof *out);
+
+/* ------------------------------------------------------------------ */
+/* Read-only tile access and verification (what an auditor runs)         */
+/* ------------------------------------------------------------------ */
+
+/* A tree read from a folder of tiles (as served), for one tree size. */
+typedef struct truce_tiles truce_tiles;
+
+truce_err truce_tiles_open(const char *dir, uint64_t size, truce_tiles **out,
+                           char *err);
+void truce_tiles_close(truce_tiles *t);
+const char *truce_tiles_errmsg(const truce_tiles *t);
+/* A truce_node_fn over the tiles (ctx = truce_tiles *). */
+truce_err truce_tiles_node(void *ctx, unsigned height, uint64_t index,
+                           uint8_t out[32]);
+/* Read entry `index` from its bundle (full or partial for the size). */
+truce_err truce_tiles_entry(truce_tiles *t, uint64_t index, truce_buf *out);
+
+/* Verify a whole log folder: every entry bundle and every tile is
+ * recomputed and compared, the root is compared to the signed checkpoint
+ * (verified with the key in DIR/log.info, or `logkey` if not NULL), and
+ * every entry's signature, signer and sequence number are checked.
+ * `report` receives one line per finding (may be NULL). TRUCE_OK only if
+ * everything verifies; otherwise the first failure's code, and err names
+ * what failed (file, index). */
+typedef void (*truce_report_fn)(void *ctx, const char *line);
+truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
+                           truce_report_fn report, void *ctx, char *err);
+
+/* ------------------------------------------------------------------ */
+/* Witness (c2sp.org/tlog-witness, tlog-cosignature)                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct truce_witness truce_witness;
+
+/* A witness keeps its state in `dir`: per log origin, the log's key and
+ * the last checkpoint it cosigned; refused splits are kept there too. */
+truce_err truce_witness_open(const char *dir, const truce_skey *key,
+                             truce_witness **out, char *err);
+void truce_witness_close(truce_witness *w);
+const char *truce_witness_errmsg(const truce_witness *w);
+
+/* Trust a log: its origin and key. */
+truce_err truce_witness_add_log(truce_witness *w, const truce_vkey *logkey);
+
+/* The size of the last checkpoint cosigned for `origin` (0 if none). */
+truce_err truce_witness_last_size(truce_witness *w, const char *origin,
+                                  uint64_t *size);
+
+/* An add-checkpoint request (tlog-witness body: "old N", proof lines,
+ * blank line, signed checkpoint). On success the cosignature line is
+ * appended to out and the checkpoint recorded. Errors (and the HTTP
+ * status the protocol gives them): TRUCE_ENOTFOUND unknown origin (404),
+ * TRUCE_ENOKEY / TRUCE_EBADSIG (403), TRUCE_EPARSE (400), TRUCE_ESTALE
+ * old size is not the last cosigned size (409), TRUCE_ESPLIT /
+ * TRUCE_EPROOF / TRUCE_EBADPROOF (422: the refused checkpoint, the one it
+ * contradicts and the proof are saved as evidence). */
+truce_err truce_witness_add_checkpoint(truce_witness *w, const char *body,
+                                       size_t len, uint64_t now_s,
+                                       truce_buf *out);
+
+/* ------------------------------------------------------------------ */
+/* Testing hooks                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Make the n-th allocation from now fail (0: never). For tests. */
+void truce_test_fail_alloc(uint64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TRUCE_H */
