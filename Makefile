@@ -49,7 +49,7 @@ HELPERS := $(B)/test/crashtest
 
 all: $(B)/truce $(B)/libtruce.a
 
-$(B)/lib/%.o: lib/%.c include/truce.h lib/internal.h
+$(B)/lib/%.o: lib/%.c include/truce.h lib/internal.h lib/store.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 

@@ -260,6 +260,19 @@ truce_err truce_skey_from_seed(const char *name, uint8_t type,
                                char *err);
 void truce_skey_wipe(truce_skey *k);
 
+/* Key files. A private key file is one line of skey text, mode 0600;
+ * loading refuses a file that others can read. A verifier key may be
+ * given as a file or as the key text itself. */
+truce_err truce_skey_load(const char *path, truce_skey *out, char *err);
+truce_err truce_skey_save(const char *path, const truce_skey *k, char *err);
+truce_err truce_vkey_load(const char *path_or_text, truce_vkey *out,
+                          char *err);
+/* A file name for a key name: bytes outside [A-Za-z0-9._-] escaped as
+ * %XX, then `ext` (".key", ".pub"). */
+#define TRUCE_KEYFILE_MAX 512
+void truce_key_file_name(const char *name, const char *ext,
+                         char out[TRUCE_KEYFILE_MAX]);
+
 /* Ed25519 with libsodium's verification rule (pinned: see docs/log.md). */
 void truce_ed25519_sign(const truce_skey *k, const void *msg, size_t len,
                         uint8_t sig[64]);
@@ -650,6 +663,13 @@ truce_err truce_log_entry(truce_log *log, uint64_t index, truce_buf *out);
 truce_err truce_log_checkpoint(truce_log *log, const truce_skey *logkey,
                                truce_buf *out);
 
+/* Add witness cosignature lines ("— name base64\n", as a witness returns
+ * them) to the checkpoint of `size`: DIR/checkpoints/<size>, and
+ * DIR/checkpoint if it is still of that size. Lines already there are not
+ * repeated; the result must still verify with the log's key. */
+truce_err truce_log_add_cosignatures(truce_log *log, uint64_t size,
+                                     const char *lines, size_t len);
+
 /* Root hash at `size` (<= current size). */
 truce_err truce_log_root(truce_log *log, uint64_t size, uint8_t root[32]);
 truce_err truce_log_prove_inclusion(truce_log *log, uint64_t index,
@@ -684,6 +704,24 @@ truce_err truce_tiles_entry(truce_tiles *t, uint64_t index, truce_buf *out);
 typedef void (*truce_report_fn)(void *ctx, const char *line);
 truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
                            truce_report_fn report, void *ctx, char *err);
+
+/* Verify, from a tile folder, a signed checkpoint (with the log key) and
+ * the inclusion of entry `index` in it: the entry is appended to `entry`
+ * and its proof written to `proof`. TRUCE_EPROOF if the tiles do not
+ * prove it, TRUCE_ENOTFOUND if the index is beyond the checkpoint. */
+truce_err truce_verify_inclusion_dir(const char *dir, const truce_vkey *logkey,
+                                     const char *note, size_t note_len,
+                                     uint64_t index, truce_buf *entry,
+                                     truce_proof *proof, char *err);
+
+/* Verify two signed checkpoints of one log (either order) and that the
+ * larger extends the smaller, with a proof computed from the tile folder
+ * at the larger size. TRUCE_ESPLIT if they are inconsistent. */
+truce_err truce_verify_consistency_dir(const char *dir,
+                                       const truce_vkey *logkey,
+                                       const char *note1, size_t len1,
+                                       const char *note2, size_t len2,
+                                       truce_proof *proof, char *err);
 
 /* ------------------------------------------------------------------ */
 /* Witness (c2sp.org/tlog-witness, tlog-cosignature)                     */

@@ -66,6 +66,13 @@ bool parse_u64(const char *s, size_t len, uint64_t *out);
  * other than (if allow_nl) newline. */
 bool utf8_text_ok(const char *s, size_t n, bool allow_nl);
 
+/* The source-revoke payload (entry.c): {"name": ..., "reason": ...};
+ * name has TRUCE_NAME_MAX + 1 bytes, reason TRUCE_OBS_TEXT_MAX + 1. */
+truce_err entry_revoke_parse(const char *json, size_t len, char *name,
+                             char *reason, char *err);
+truce_err entry_revoke_format(const char *name, const char *reason,
+                              truce_buf *out);
+
 /* The em dash that starts a signature line, in UTF-8. */
 #define EM_DASH "\xe2\x80\x94"
 

@@ -1,0 +1,300 @@
+/*
+ * tiles.c: reading a Merkle tree out of c2sp.org/tlog-tiles files: the
+ * hash of any complete subtree (for roots and proofs) and any entry, for a
+ * given tree size. Used by the live log (with its right edge in memory)
+ * and by auditors over a mirrored folder (truce_tiles). Never writes.
+ *
+ * A subtree of height h lies in the tiles of level h / 8: its hash is the
+ * Merkle hash of 2^(h % 8) consecutive hashes of one tile.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+unsigned tile_width(int level, uint64_t index, uint64_t size) {
+  unsigned shift = level < 0 ? 0 : (unsigned)level * TILE_H;
+  if (shift >= 64)
+    return 0;
+  uint64_t count = size >> shift; /* hashes (or entries) at this level */
+  if (index > (UINT64_MAX >> TILE_H))
+    return 0;
+  uint64_t start = index << TILE_H;
+  if (count <= start)
+    return 0;
+  uint64_t w = count - start;
+  return w >= 256 ? 256u : (unsigned)w;
+}
+
+void hash_run(const uint8_t (*h)[32], unsigned n, uint8_t out[32]) {
+  /* n is a power of two <= 256: fold pairwise in a scratch copy. */
+  uint8_t tmp[128][32];
+  if (n == 1) {
+    memcpy(out, h[0], 32);
+    return;
+  }
+  for (unsigned i = 0; i < n / 2; i++)
+    truce_node_hash(h[2 * i], h[2 * i + 1], tmp[i]);
+  for (unsigned m = n / 2; m > 1; m /= 2)
+    for (unsigned i = 0; i < m / 2; i++)
+      truce_node_hash(tmp[2 * i], tmp[2 * i + 1], tmp[i]);
+  memcpy(out, tmp[0], 32);
+}
+
+truce_err bundle_next(const uint8_t *b, size_t len, size_t *off,
+                      const uint8_t **entry, size_t *entry_len) {
+  *entry = NULL;
+  *entry_len = 0;
+  if (*off >= len)
+    return TRUCE_ENOTFOUND;
+  if (len - *off < 2)
+    return TRUCE_ETAMPER;
+  size_t n = get_be16(b + *off);
+  if (len - *off - 2 < n)
+    return TRUCE_ETAMPER;
+  *entry = b + *off + 2;
+  *entry_len = n;
+  *off += 2 + n;
+  return TRUCE_OK;
+}
+
+/* ---- the reader ---- */
+
+truce_err tile_reader_init(tile_reader *r, int dirfd, uint64_t size,
+                           char *err) {
+  memset(r, 0, sizeof *r);
+  r->dirfd = dirfd;
+  r->size = size;
+  r->err = err;
+  r->cache = truce_calloc(TILE_CACHE, sizeof *r->cache);
+  if (!r->cache)
+    return seterr(err, TRUCE_ENOMEM, "out of memory");
+  for (int i = 0; i < TILE_CACHE; i++)
+    r->cache[i].level = -2;
+  return TRUCE_OK;
+}
+
+void tile_reader_release(tile_reader *r) {
+  truce_free(r->cache);
+  r->cache = NULL;
+}
+
+/* Read tile (level, index) of width w from disk into slot. A partial tile
+ * may be served from the full tile if the partial one is gone (tlog-tiles
+ * lets logs delete partial tiles once the full one exists). */
+static truce_err read_tile(tile_reader *r, int level, uint64_t index,
+                           unsigned w, tile_cache_slot *slot) {
+  char path[TRUCE_TILE_PATH_MAX];
+  truce_err rc = truce_tile_path(level, index, w, path);
+  if (rc)
+    return seterr(r->err, rc, "bad tile coordinates");
+  int fd = openat(r->dirfd, path, O_RDONLY | O_CLOEXEC);
+  size_t want = (size_t)w * 32;
+  if (fd < 0 && errno == ENOENT && w < 256) {
+    char full[TRUCE_TILE_PATH_MAX];
+    truce_tile_path(level, index, 256, full);
+    fd = openat(r->dirfd, full, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+      memcpy(path, full, sizeof path);
+  }
+  if (fd < 0) {
+    int e = errno;
+    return seterr(r->err, e == ENOENT ? TRUCE_ENOTFOUND : TRUCE_EIO,
+                  "cannot open %s: %s", path, strerror(e));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return seterr(r->err, TRUCE_EIO, "cannot stat %s", path);
+  }
+  size_t expect = strstr(path, ".p/") ? want : 8192;
+  if ((uint64_t)st.st_size != expect) {
+    close(fd);
+    return seterr(r->err, TRUCE_ETAMPER, "%s is %lld bytes, want %zu", path,
+                  (long long)st.st_size, expect);
+  }
+  rc = pread_full(fd, slot->hash, want, 0);
+  close(fd);
+  if (rc)
+    return seterr(r->err, TRUCE_EIO, "cannot read %s", path);
+  slot->level = level;
+  slot->index = index;
+  slot->width = w;
+  return TRUCE_OK;
+}
+
+truce_err tile_reader_tile(tile_reader *r, int level, uint64_t index,
+                           const uint8_t (**hashes)[32], unsigned *width) {
+  *hashes = NULL;
+  *width = 0;
+  unsigned w = tile_width(level, index, r->size);
+  if (w == 0)
+    return seterr(r->err, TRUCE_EINVAL,
+                  "tile %d/%llu is outside the tree of size %llu", level,
+                  (unsigned long long)index, (unsigned long long)r->size);
+  /* The live log's partial tiles are in memory. */
+  if (r->edge && level >= 0 && level < TILE_LEVELS &&
+      tile_width(level, index, r->edge_size) < 256) {
+    if (r->edge_n[level] < w)
+      return seterr(r->err, TRUCE_EINVAL, "edge of level %d is short",
+                    level);
+    *hashes = (const uint8_t(*)[32])r->edge[level];
+    *width = w;
+    return TRUCE_OK;
+  }
+  /* From a full tile on disk: the reader's size may be older than the
+   * log's, so a tile partial at r->size may be full on disk. */
+  tile_cache_slot *victim = &r->cache[0];
+  for (int i = 0; i < TILE_CACHE; i++) {
+    tile_cache_slot *s = &r->cache[i];
+    if (s->level == level && s->index == index && s->width >= w) {
+      s->stamp = ++r->clock;
+      *hashes = (const uint8_t(*)[32])s->hash;
+      *width = w;
+      return TRUCE_OK;
+    }
+    if (s->stamp < victim->stamp)
+      victim = s;
+  }
+  unsigned disk_w = w;
+  if (r->edge && w < 256)
+    disk_w = 256; /* the live log only has full tiles on disk */
+  truce_err rc = read_tile(r, level, index, disk_w, victim);
+  if (rc) {
+    victim->level = -2;
+    return rc;
+  }
+  victim->stamp = ++r->clock;
+  *hashes = (const uint8_t(*)[32])victim->hash;
+  *width = w;
+  return TRUCE_OK;
+}
+
+truce_err tile_reader_node(void *ctx, unsigned height, uint64_t index,
+                           uint8_t out[32]) {
+  tile_reader *r = ctx;
+  if (height >= 64)
+    return TRUCE_EINVAL;
+  int level = (int)(height / TILE_H);
+  unsigned run = 1u << (height % TILE_H);
+  if (index > (UINT64_MAX >> (height % TILE_H)))
+    return TRUCE_EINVAL;
+  uint64_t first = index << (height % TILE_H); /* a level-L hash index */
+  const uint8_t(*h)[32];
+  unsigned w;
+  truce_err rc = tile_reader_tile(r, level, first >> TILE_H, &h, &w);
+  if (rc)
+    return rc;
+  unsigned off = (unsigned)(first & 255);
+  if (off + run > w)
+    return seterr(r->err, TRUCE_EINVAL,
+                  "subtree %u/%llu is not complete in a tree of size %llu",
+                  height, (unsigned long long)index,
+                  (unsigned long long)r->size);
+  hash_run(h + off, run, out);
+  return TRUCE_OK;
+}
+
+/* ---- truce_tiles: the public read-only view ---- */
+
+struct truce_tiles {
+  int dirfd;
+  tile_reader r;
+  char errmsg[TRUCE_ERR_MAX];
+};
+
+truce_err truce_tiles_open(const char *dir, uint64_t size, truce_tiles **out,
+                           char *err) {
+  *out = NULL;
+  truce_tiles *t = truce_calloc(1, sizeof *t);
+  if (!t)
+    return seterr(err, TRUCE_ENOMEM, "out of memory");
+  t->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (t->dirfd < 0) {
+    int e = errno;
+    truce_free(t);
+    return seterr(err, e == ENOENT ? TRUCE_ENOTFOUND : TRUCE_EIO,
+                  "cannot open '%s': %s", dir, strerror(e));
+  }
+  truce_err rc = tile_reader_init(&t->r, t->dirfd, size, t->errmsg);
+  if (rc) {
+    close(t->dirfd);
+    truce_free(t);
+    return seterr(err, rc, "out of memory");
+  }
+  *out = t;
+  return TRUCE_OK;
+}
+
+void truce_tiles_close(truce_tiles *t) {
+  if (!t)
+    return;
+  tile_reader_release(&t->r);
+  close(t->dirfd);
+  truce_free(t);
+}
+
+const char *truce_tiles_errmsg(const truce_tiles *t) {
+  return t ? t->errmsg : "out of memory";
+}
+
+truce_err truce_tiles_node(void *ctx, unsigned height, uint64_t index,
+                           uint8_t out[32]) {
+  truce_tiles *t = ctx;
+  return tile_reader_node(&t->r, height, index, out);
+}
+
+truce_err bundle_entry_at(int dirfd, const char *path, unsigned pos,
+                          truce_buf *out, char *err) {
+  int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    return seterr(err, e == ENOENT ? TRUCE_ENOTFOUND : TRUCE_EIO,
+                  "cannot open %s: %s", path, strerror(e));
+  }
+  uint64_t off = 0;
+  truce_err rc = TRUCE_OK;
+  for (unsigned i = 0;; i++) {
+    uint8_t lenb[2];
+    rc = pread_full(fd, lenb, 2, off);
+    if (rc) {
+      rc = seterr(err, TRUCE_ETAMPER, "%s ends before entry %u", path, pos);
+      break;
+    }
+    size_t n = get_be16(lenb);
+    if (i == pos) {
+      char buf[TRUCE_ENTRY_MAX];
+      rc = pread_full(fd, buf, n, off + 2);
+      if (rc) {
+        rc = seterr(err, TRUCE_ETAMPER, "%s: entry %u is truncated", path,
+                    pos);
+        break;
+      }
+      rc = truce_buf_append(out, buf, n);
+      if (rc)
+        seterr(err, rc, "out of memory");
+      break;
+    }
+    off += 2 + n;
+  }
+  close(fd);
+  return rc;
+}
+
+truce_err truce_tiles_entry(truce_tiles *t, uint64_t index, truce_buf *out) {
+  if (index >= t->r.size)
+    return seterr(t->errmsg, TRUCE_ENOTFOUND,
+                  "entry %llu is beyond the tree size %llu",
+                  (unsigned long long)index, (unsigned long long)t->r.size);
+  uint64_t k = index >> TILE_H;
+  unsigned w = tile_width(-1, k, t->r.size);
+  char path[TRUCE_TILE_PATH_MAX];
+  truce_tile_path(TRUCE_TILE_ENTRIES, k, w, path);
+  if (w < 256 && !file_exists_at(t->dirfd, path))
+    truce_tile_path(TRUCE_TILE_ENTRIES, k, 256, path);
+  return bundle_entry_at(t->dirfd, path, (unsigned)(index & 255), out,
+                         t->errmsg);
+}
