@@ -247,10 +247,11 @@ static truce_err full_tile(truce_log *log, int level, uint64_t index,
                                     &n)) == TRUCE_OK &&
            i < 256)
       truce_leaf_hash(e, n, out[i++]);
+    size_t total = b.len;
     truce_buf_release(&b);
     if (rc == TRUCE_ENOTFOUND)
       rc = TRUCE_OK;
-    if (rc || i != 256 || off != b.len)
+    if (rc || i != 256 || off != total)
       return fail(log, rc ? rc : TRUCE_ETAMPER,
                   "cannot rebuild %s: %s does not hold 256 entries", path,
                   bp);

@@ -27,6 +27,7 @@ typedef struct verifier {
   char *err;
   truce_err first; /* the first failure's code */
   uint64_t failures;
+  uint64_t entry_failures; /* listed up to REPORT_MAX, then counted */
   /* recomputed right edge, as in log.c */
   uint8_t edge[TILE_LEVELS][256][32];
   unsigned edge_n[TILE_LEVELS];
@@ -49,27 +50,49 @@ static void say(verifier *v, const char *fmt, ...) {
   v->report(v->ctx, line);
 }
 
-/* Record a failure: the first one goes into err and decides the code. */
+/* Record a failure: the first one goes into err and decides the code.
+ * Failures of single entries are listed up to REPORT_MAX (one bad
+ * registration can fail every entry after it); failures of tiles, bundles
+ * and roots are always listed. */
+static void vfailed(verifier *v, bool entry, truce_err code, const char *fmt,
+                    va_list ap) {
+  char msg[TRUCE_ERR_MAX];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  if (v->failures == 0) {
+    v->first = code;
+    seterr(v->err, code, "%s", msg);
+  }
+  v->failures++;
+  if (entry && v->entry_failures++ >= REPORT_MAX) {
+    if (v->entry_failures == REPORT_MAX + 1)
+      say(v, "FAILED: (further entry failures are counted, not listed)");
+    return;
+  }
+  say(v, "FAILED: %s", msg);
+}
+
 static void failed(verifier *v, truce_err code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 static void failed(verifier *v, truce_err code, const char *fmt, ...) {
-  char msg[TRUCE_ERR_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vfailed(v, false, code, fmt, ap);
   va_end(ap);
-  if (v->failures == 0) {
-    v->first = code;
-    seterr(v->err, code, "%s", msg);
-  }
-  if (v->failures < REPORT_MAX)
-    say(v, "FAILED: %s", msg);
-  else if (v->failures == REPORT_MAX)
-    say(v, "FAILED: (further failures are counted, not listed)");
-  v->failures++;
+}
+
+static void entry_failed(verifier *v, truce_err code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void entry_failed(verifier *v, truce_err code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfailed(v, true, code, fmt, ap);
+  va_end(ap);
 }
 
 /* Compare a recomputed tile with its file (w hashes; full if 256). */
@@ -297,8 +320,8 @@ truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
       if (!r3)
         r3 = entry_check_payload(e, why);
       if (r3)
-        failed(v, r3, "entry %" PRIu64 " (%s, record %u): %s", index, path,
-               got, why);
+        entry_failed(v, r3, "entry %" PRIu64 " (%s, record %u): %s", index,
+                     path, got, why);
       else
         kinds[e->kind]++;
       index++;
@@ -320,6 +343,8 @@ truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
       goto out;
     }
   }
+  if (v->entry_failures)
+    say(v, "FAILED: %" PRIu64 " entries do not verify", v->entry_failures);
   say(v,
       "%s: %" PRIu64 " entries in %" PRIu64 " bundles (%" PRIu64
       " batches, %" PRIu64 " registrations, %" PRIu64 " revocations)",
