@@ -102,8 +102,8 @@ fuzz-replay: $(FUZZ_REPLAY)
 	  n=$$(basename $$f); \
 	  $$f fuzz/corpus/$${n#fuzz_} || fail=1; done; exit $$fail
 
-crash-test: $(B)/truce $(B)/test/crashtest
-	@scripts/crash-test.sh $(B)/truce $(B)/test/crashtest
+crash-test: $(B)/test/crashtest
+	@$(B)/test/crashtest 200
 
 test check: deps-test
 	@$(MAKE) --no-print-directory WERROR=1 all $(TESTS) $(FUZZ_REPLAY) \
