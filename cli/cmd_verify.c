@@ -38,6 +38,50 @@ static int log_key(const opts *o, const char *dir, truce_vkey *key) {
   return 0;
 }
 
+/* Every --witness key must have cosigned the checkpoint note. */
+static int check_witnesses(const opts *o, const truce_vkey *key,
+                           const char *note, size_t len, const char *what) {
+  truce_vkey wit[16];
+  size_t n = 0;
+  char err[TRUCE_ERR_MAX];
+  for (int i = 0; i < o->nkv; i++) {
+    if (strcmp(o->kv[i].name, "--witness") != 0)
+      continue;
+    if (n == 16)
+      return fail_rc(TRUCE_EINVAL, "at most 16 --witness keys");
+    truce_err rc = truce_vkey_load(o->kv[i].val, &wit[n], err);
+    if (rc)
+      return fail_rc(rc, "--witness: %s", err);
+    n++;
+  }
+  if (n == 0)
+    return 0;
+  truce_vkey keys[17];
+  keys[0] = *key;
+  memcpy(keys + 1, wit, n * sizeof *wit);
+  uint8_t verified[17] = {0};
+  uint64_t ts[17] = {0};
+  truce_checkpoint c;
+  truce_err rc =
+      truce_checkpoint_open(note, len, key, wit, n, &c, verified, ts, err);
+  if (rc)
+    return fail_rc(rc, "%s: %s", what, err);
+  int missing = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (verified[i + 1]) {
+      char when[32];
+      truce_time_format((int64_t)ts[i + 1] * 1000, when);
+      printf("ok: %s is cosigned by witness %s (at %s)\n", what,
+             wit[i].name, when);
+    } else {
+      fprintf(stderr, "truce: %s has no valid cosignature by witness %s\n",
+              what, wit[i].name);
+      missing++;
+    }
+  }
+  return missing ? (int)TRUCE_ENOKEY : 0;
+}
+
 static int whole(const opts *o, const char *dir) {
   truce_vkey key, *kp = NULL;
   if (opt(o, "--key")) {
@@ -50,6 +94,21 @@ static int whole(const opts *o, const char *dir) {
   truce_err rc = truce_verify_log(dir, kp, print_line, NULL, err);
   if (rc)
     return fail_rc(rc, "%s: verification FAILED: %s", dir, err);
+  if (flag(o, "--witness")) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    truce_buf note;
+    truce_buf_init(&note, TRUCE_NOTE_MAX);
+    if (!kp && log_key(o, dir, &key) != 0)
+      return (int)TRUCE_EINVAL;
+    rc = truce_buf_read_file(&note, path, err);
+    int code = rc ? fail_rc(rc, "%s", err)
+                  : check_witnesses(o, &key, note.data, note.len,
+                                    "the checkpoint");
+    truce_buf_release(&note);
+    if (code)
+      return code;
+  }
   printf("%s: the whole log verifies\n", dir);
   return 0;
 }
@@ -92,6 +151,7 @@ static int entry(const opts *o, const char *dir) {
     printf("ok: entry %llu is included in the checkpoint of %" PRIu64
            " entries signed by %s (proof of %zu hashes)\n",
            index, c.size, key.name, proof.n);
+    code = check_witnesses(o, &key, note.data, note.len, "the checkpoint");
   }
   truce_buf_release(&note);
   truce_buf_release(&e);
@@ -131,6 +191,9 @@ static int consistency(const opts *o, const char *dir) {
            " (consistency proof of %zu hashes): nothing was rewritten\n",
            c1.size > c2.size ? c1.size : c2.size,
            c1.size > c2.size ? c2.size : c1.size, proof.n);
+    code = check_witnesses(o, &key, n1.data, n1.len, a);
+    if (!code)
+      code = check_witnesses(o, &key, n2.data, n2.len, b);
   }
   truce_buf_release(&n1);
   truce_buf_release(&n2);
@@ -174,10 +237,12 @@ static int proof_file(const opts *o) {
   }
   if (rc)
     code = fail_rc(rc, "FAILED: %s", err);
-  else
+  else {
     printf("ok: %s is entry %" PRIu64 " of the log %s (checkpoint of %" PRIu64
            " entries)\n",
            ef, index, c.origin, c.size);
+    code = check_witnesses(o, &key, note, note_len, "the proof's checkpoint");
+  }
   truce_buf_release(&p);
   truce_buf_release(&e);
   return code;
@@ -187,7 +252,7 @@ int cmd_verify(int argc, char **argv) {
   static const char *const valued[] = {"--key",         "--entry",
                                        "--checkpoint",  "--consistency",
                                        "--proof",       "--entry-file",
-                                       NULL};
+                                       "--witness",     NULL};
   opts o;
   if (!parse_opts("verify", argc, argv, valued, NULL, &o))
     return EXIT_USAGE;

@@ -118,6 +118,7 @@ int cmd_witness(int argc, char **argv) {
     goto out;
   }
   fwrite(cosig.data, 1, cosig.len, stdout);
+  fflush(stdout);
   if (dir && flag(&o, "--publish")) {
     truce_log *log;
     if ((rc = truce_log_open(dir, 0, &log, err))) {

@@ -89,7 +89,7 @@ static const command commands[] = {
      "checkpoint (or FILE): anyone with the entry, this proof and the log's\n"
      "verifier key can check it with `truce verify --proof`.\n"},
     {"verify", cmd_verify, "verify the log, an entry or two checkpoints",
-     "usage: truce verify DIR [--key VKEY]\n"
+     "usage: truce verify DIR [--key VKEY] [--witness WKEY]...\n"
      "       truce verify DIR --entry INDEX [--checkpoint FILE] [--key VKEY]\n"
      "       truce verify DIR --consistency OLD NEW [--key VKEY]\n"
      "       truce verify --proof FILE --entry-file FILE --key VKEY\n"
@@ -101,7 +101,8 @@ static const command commands[] = {
      "checkpoint; --consistency that the log behind checkpoint NEW extends\n"
      "the one behind OLD. --proof checks a tlog-proof without the tiles.\n"
      "VKEY defaults to the key recorded in DIR/log.info; an auditor should\n"
-     "give the key they obtained independently.\n"},
+     "give the key they obtained independently. Each --witness WKEY (may be\n"
+     "repeated, up to 16) must also have cosigned the checkpoint(s).\n"},
     {"witness", cmd_witness, "check a log's growth and cosign its checkpoint",
      "usage: truce witness --state WDIR --key WKEY [--log-key VKEY]\n"
      "                     [--publish] LOGDIR\n"

@@ -1,0 +1,124 @@
+#!/bin/sh
+# demo.sh TRUCE: the main job on built-in example data, step by step.
+# A fresh log, keys, three sources (a patrol, a camera, an importer),
+# signed batches, a checkpoint cosigned by a witness, more batches, a
+# second cosigned checkpoint, then offline checks: an inclusion proof, the
+# consistency of the two checkpoints and the whole log. Offline, in a few
+# seconds. The last line names the log folder.
+set -eu
+
+T=${1:-build/truce}
+case "$T" in /*) ;; *) T="$(pwd)/$T" ;; esac
+EX="$(cd "$(dirname "$0")/../examples/demo" && pwd)"
+DEMO=$(mktemp -d /tmp/truce-demo.XXXXXX)
+LOG="$DEMO/log"
+export TRUCE_KEYS="$DEMO/keys" # private keys: outside the log folder
+ORIGIN=demo.truce.example/ceasefire
+n=0
+
+step() {
+  n=$((n + 1))
+  printf '\n== %d. %s\n' "$n" "$*"
+}
+show_cmd() {
+  printf '$ truce'
+  for a in "$@"; do
+    case "$a" in "$DEMO"/*) a="\$DEMO${a#"$DEMO"}" ;; esac
+    case "$a" in *" "*) printf " '%s'" "$a" ;; *) printf ' %s' "$a" ;; esac
+  done
+}
+run() {
+  show_cmd "$@"
+  printf '\n'
+  "$T" "$@"
+}
+# run_to FILE ARGS...: the same, with standard output into FILE.
+run_to() {
+  out=$1
+  shift
+  show_cmd "$@"
+  printf ' > %s\n' "\$DEMO${out#"$DEMO"}"
+  "$T" "$@" >"$out"
+}
+
+echo "truce demo: a monitoring mission's evidence log (working folder \$DEMO=$DEMO)"
+
+step "Create the log; its log key and administrator key go to the keys folder"
+run init "$LOG" --origin "$ORIGIN"
+
+step "Each source makes its own key pair"
+run keygen mission.example/patrol-3 2>/dev/null
+run keygen mission.example/camera-shyrokyne 2>/dev/null
+run keygen mission.example/importer-firms 2>/dev/null
+run keygen witness.guarantor.example/w1 --witness 2>/dev/null
+
+step "The administrator registers the three sources (signed log entries)"
+run source add "$LOG" --key "$TRUCE_KEYS/mission.example%2Fpatrol-3.pub" \
+  --party mission --means audio,visual --reliability 0.8 \
+  --description "foot patrol, team 3, Donetsk sector" --no-checkpoint
+run source add "$LOG" --key "$TRUCE_KEYS/mission.example%2Fcamera-shyrokyne.pub" \
+  --party mission --means camera --reliability 0.95 \
+  --description "fixed camera, Shyrokyne, facing east" --no-checkpoint
+run source add "$LOG" --key "$TRUCE_KEYS/mission.example%2Fimporter-firms.pub" \
+  --party open-data --means satellite --reliability 0.4 \
+  --description "NASA FIRMS VIIRS thermal anomalies, imported" --no-checkpoint
+run source list "$LOG"
+
+step "Sources submit signed batches of observations"
+run submit "$LOG" --key mission.example/camera-shyrokyne "$EX/camera-night.jsonl" --no-checkpoint
+run submit "$LOG" --key mission.example/patrol-3 "$EX/patrol-morning.jsonl" --no-checkpoint
+FILE_SHA=$(sha256sum "$EX/firms-sample.csv" | cut -c1-64)
+sed "s/@FILE_SHA256@/$FILE_SHA/" "$EX/firms-sample.jsonl.in" >"$DEMO/firms-sample.jsonl"
+echo "(importer: observations from firms-sample.csv, sha256 $FILE_SHA, each with its row)"
+run submit "$LOG" --key mission.example/importer-firms "$DEMO/firms-sample.jsonl" --no-checkpoint
+
+step "A bad line is refused with its line and field, and nothing is written"
+printf '%s\n' '{"what":"explosion","time":"2026-11-25T08:00:00Z","where":{"lat":48.1,"lon":37.7}}' \
+  '{"what":"explosion","time":"2026-11-25T08:01:00Z","where":{"lat":148.1,"lon":37.7}}' >"$DEMO/bad.jsonl"
+run submit "$LOG" --key mission.example/patrol-3 "$DEMO/bad.jsonl" --no-checkpoint || echo "(exit code $?, as expected)"
+
+step "The log signs checkpoint 1"
+run checkpoint "$LOG"
+cp "$LOG/checkpoint" "$DEMO/checkpoint-1"
+
+step "A guarantor's witness checks the checkpoint and cosigns it"
+run witness --state "$DEMO/witness" --key witness.guarantor.example/w1 \
+  --log-key "$TRUCE_KEYS/demo.truce.example%2Fceasefire.pub" --publish "$LOG"
+cp "$LOG/checkpoint" "$DEMO/checkpoint-1"
+
+step "More observations; the patrol signs one batch offline and submits it later"
+run submit "$LOG" --key mission.example/patrol-3 "$EX/patrol-afternoon.jsonl" --no-checkpoint
+run_to "$DEMO/camera-evening.signed" sign --key mission.example/camera-shyrokyne --seq 2 "$EX/camera-evening.jsonl"
+run submit "$LOG" --signed "$DEMO/camera-evening.signed" --no-checkpoint
+echo "(the same signed batch again: a replay)"
+run submit "$LOG" --signed "$DEMO/camera-evening.signed" --no-checkpoint || echo "(exit code $?, as expected)"
+
+step "Checkpoint 2, cosigned by the witness after it checked consistency with checkpoint 1"
+run_to "$DEMO/checkpoint-2" checkpoint "$LOG"
+run witness --state "$DEMO/witness" --key witness.guarantor.example/w1 --publish "$LOG"
+cp "$LOG/checkpoint" "$DEMO/checkpoint-2"
+cat "$DEMO/checkpoint-2"
+
+step "An entry, with each observation's citation"
+run show "$LOG" 4
+
+echo
+echo "== Offline verification, with nothing but the files and the log's public key"
+LOGKEY="$TRUCE_KEYS/demo.truce.example%2Fceasefire.pub"
+WITKEY="$TRUCE_KEYS/witness.guarantor.example%2Fw1.pub"
+
+step "An inclusion proof for entry 4, checked without the log"
+run_to "$DEMO/entry-4.tlog-proof" prove "$LOG" 4
+run_to "$DEMO/entry-4" show "$LOG" 4 --raw
+cat "$DEMO/entry-4.tlog-proof"
+run verify --proof "$DEMO/entry-4.tlog-proof" --entry-file "$DEMO/entry-4" --key "$LOGKEY" --witness "$WITKEY"
+run verify "$LOG" --entry 4 --key "$LOGKEY"
+
+step "The two checkpoints are consistent: the log only grew"
+run verify "$LOG" --consistency "$DEMO/checkpoint-1" "$DEMO/checkpoint-2" --key "$LOGKEY" --witness "$WITKEY"
+
+step "The whole log: every bundle, tile, signature and sequence number"
+run verify "$LOG" --key "$LOGKEY"
+
+echo
+echo "log: $LOG"
