@@ -126,8 +126,12 @@ static truce_err read_tile(tile_reader *r, int level, uint64_t index,
   return TRUCE_OK;
 }
 
-truce_err tile_reader_tile(tile_reader *r, int level, uint64_t index,
+/* Find tile (level, index) at the reader's size: from the live log's edge
+ * (*slot NULL) or from the cache, reading it on a miss. */
+static truce_err find_tile(tile_reader *r, int level, uint64_t index,
+                           tile_cache_slot **slot,
                            const uint8_t (**hashes)[32], unsigned *width) {
+  *slot = NULL;
   *hashes = NULL;
   *width = 0;
   unsigned w = tile_width(level, index, r->size);
@@ -145,13 +149,16 @@ truce_err tile_reader_tile(tile_reader *r, int level, uint64_t index,
     *width = w;
     return TRUCE_OK;
   }
-  /* From a full tile on disk: the reader's size may be older than the
-   * log's, so a tile partial at r->size may be full on disk. */
+  if (!r->cache)
+    return seterr(r->err, TRUCE_EINVAL, "no tile cache");
+  /* From a tile file: the reader's size may be older than the log's, so a
+   * tile partial at r->size may be full on disk. */
   tile_cache_slot *victim = &r->cache[0];
   for (int i = 0; i < TILE_CACHE; i++) {
     tile_cache_slot *s = &r->cache[i];
     if (s->level == level && s->index == index && s->width >= w) {
       s->stamp = ++r->clock;
+      *slot = s;
       *hashes = (const uint8_t(*)[32])s->hash;
       *width = w;
       return TRUCE_OK;
@@ -162,15 +169,38 @@ truce_err tile_reader_tile(tile_reader *r, int level, uint64_t index,
   unsigned disk_w = w;
   if (r->edge && w < 256)
     disk_w = 256; /* the live log only has full tiles on disk */
+  victim->inner_w = 0;
   truce_err rc = read_tile(r, level, index, disk_w, victim);
   if (rc) {
     victim->level = -2;
     return rc;
   }
   victim->stamp = ++r->clock;
+  *slot = victim;
   *hashes = (const uint8_t(*)[32])victim->hash;
   *width = w;
   return TRUCE_OK;
+}
+
+truce_err tile_reader_tile(tile_reader *r, int level, uint64_t index,
+                           const uint8_t (**hashes)[32], unsigned *width) {
+  tile_cache_slot *slot;
+  return find_tile(r, level, index, &slot, hashes, width);
+}
+
+/* Where the inner nodes of height r (1..8) start in slot->inner. */
+static unsigned inner_off(unsigned r) { return 256u - (512u >> r); }
+
+/* Compute every complete inner node of a cached tile. */
+static void fill_inner(tile_cache_slot *s) {
+  const uint8_t(*below)[32] = (const uint8_t(*)[32])s->hash;
+  for (unsigned r = 1; r <= 8; r++) {
+    uint8_t(*here)[32] = s->inner + inner_off(r);
+    for (unsigned i = 0; i < (s->width >> r); i++)
+      truce_node_hash(below[2 * i], below[2 * i + 1], here[i]);
+    below = (const uint8_t(*)[32])here;
+  }
+  s->inner_w = s->width;
 }
 
 truce_err tile_reader_node(void *ctx, unsigned height, uint64_t index,
@@ -179,13 +209,14 @@ truce_err tile_reader_node(void *ctx, unsigned height, uint64_t index,
   if (height >= 64)
     return TRUCE_EINVAL;
   int level = (int)(height / TILE_H);
-  unsigned run = 1u << (height % TILE_H);
-  if (index > (UINT64_MAX >> (height % TILE_H)))
+  unsigned sub = height % TILE_H, run = 1u << sub;
+  if (index > (UINT64_MAX >> sub))
     return TRUCE_EINVAL;
-  uint64_t first = index << (height % TILE_H); /* a level-L hash index */
+  uint64_t first = index << sub; /* a level-L hash index */
   const uint8_t(*h)[32];
   unsigned w;
-  truce_err rc = tile_reader_tile(r, level, first >> TILE_H, &h, &w);
+  tile_cache_slot *slot;
+  truce_err rc = find_tile(r, level, first >> TILE_H, &slot, &h, &w);
   if (rc)
     return rc;
   unsigned off = (unsigned)(first & 255);
@@ -194,7 +225,15 @@ truce_err tile_reader_node(void *ctx, unsigned height, uint64_t index,
                   "subtree %u/%llu is not complete in a tree of size %llu",
                   height, (unsigned long long)index,
                   (unsigned long long)r->size);
-  hash_run(h + off, run, out);
+  if (sub == 0) {
+    memcpy(out, h[off], 32);
+  } else if (slot) {
+    if (slot->inner_w != slot->width)
+      fill_inner(slot);
+    memcpy(out, slot->inner[inner_off(sub) + (off >> sub)], 32);
+  } else {
+    hash_run(h + off, run, out);
+  }
   return TRUCE_OK;
 }
 

@@ -258,6 +258,14 @@ truce_err truce_base64_decode(const char *in, size_t inlen, uint8_t *out,
   *outlen = 0;
   if (inlen % 4 != 0)
     return TRUCE_EPARSE;
+  /* libsodium 1.0.18 reads every byte from 0x80 up as '/': "\xc3\xa9"
+   * would decode like "//", two texts for one value. Only the alphabet. */
+  for (size_t i = 0; i < inlen; i++) {
+    char c = in[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+          (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+      return TRUCE_EPARSE;
+  }
   /* libsodium rejects non-zero trailing bits and bad padding; b64_end
    * tells us whether it consumed everything. */
   const char *end = NULL;

@@ -1,0 +1,430 @@
+/*
+ * bench_log.c: the evidence log's benchmarks, each beside its anchor
+ * measured in the same run (a table, not a test):
+ *
+ *   ingest  durable ingest of pre-signed batches as large as an entry
+ *           allows, one fdatasync per batch, beside the floor: appending
+ *           the same bytes to a plain file with the same fdatasync policy
+ *   proofs  inclusion proofs generated (from the tiles) and verified, beside
+ *           the cost of the SHA-256 calls they make (OpenSSL SHA-256 of
+ *           65-byte inputs, timed here)
+ *   memory  peak and current resident memory while ingesting 1,000,000
+ *           observations (sign + append), sampled as the log grows
+ *
+ *   bench_log DIR [RUNS]    (DIR: a scratch folder on the disk to measure)
+ *
+ * Medians of RUNS runs (default 5); truce and its anchor alternate.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include "truce.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXRUNS 15
+
+static const char *base;
+static int64_t NOW;
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what, const char *msg) {
+  fprintf(stderr, "bench_log: %s: %s\n", what, msg);
+  exit(1);
+}
+
+static void key(const char *name, uint8_t b, truce_skey *k) {
+  uint8_t seed[32];
+  memset(seed, b, 32);
+  char err[TRUCE_ERR_MAX];
+  if (truce_skey_from_seed(name, TRUCE_KEY_ED25519, seed, k, err))
+    die("key", err);
+}
+
+static truce_skey logkey, admin, src;
+
+static truce_log *fresh_log(const char *name) {
+  char dir[1024], cmd[1200];
+  snprintf(dir, sizeof dir, "%s/%s", base, name);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0)
+    die("rm", dir);
+  truce_log_info info;
+  memset(&info, 0, sizeof info);
+  snprintf(info.origin, sizeof info.origin, "bench.example/log");
+  info.log_key = logkey.vkey;
+  info.admin_key = admin.vkey;
+  char err[TRUCE_ERR_MAX];
+  truce_log *log;
+  if (truce_log_create(dir, &info, err) || truce_log_open(dir, 0, &log, err))
+    die(dir, err);
+  truce_source s;
+  memset(&s, 0, sizeof s);
+  s.key = src.vkey;
+  snprintf(s.name, sizeof s.name, "%s", src.vkey.name);
+  snprintf(s.party, sizeof s.party, "mission");
+  s.means = TRUCE_MEANS_CAMERA;
+  s.reliability = 0.9;
+  if (truce_log_source_add(log, &admin, &s, NOW, NULL))
+    die("source add", truce_log_errmsg(log));
+  return log;
+}
+
+/* Realistic observations: a camera's projectile sightings with bearings,
+ * times, evidence hashes. */
+static void observations(truce_buf *b, int n, int salt) {
+  char when[32];
+  truce_time_format(NOW - 86400000 + (int64_t)(salt % 3600) * 1000, when);
+  for (int i = 0; i < n; i++)
+    truce_buf_appendf(
+        b,
+        "{\"id\":\"CAM-%d-%d\",\"what\":\"projectile\",\"count\":%d,"
+        "\"time\":\"%s\",\"precision_s\":60,\"where\":{\"observer\":{"
+        "\"lat\":47.%04d,\"lon\":37.%04d},\"bearing_deg\":%d,\"spread_deg\":5,"
+        "\"dist_min_m\":2000,\"dist_max_m\":4000},\"fire\":{\"from_deg\":%d,"
+        "\"spread_deg\":10},\"means\":\"camera\",\"evidence\":[{\"sha256\":"
+        "\"9a1c5e7b3d2f4a6c8e0b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c\","
+        "\"kind\":\"video\"}]}\n",
+        salt, i, 1 + i % 9, when, (i * 37) % 10000, (i * 91) % 10000,
+        (i * 7) % 360, (i * 11) % 360);
+}
+
+/* ---- ingest ---- */
+
+typedef struct batches {
+  truce_buf signed_entries; /* concatenated notes */
+  size_t *off, *len, n;
+  uint64_t nobs;
+} batches;
+
+/* Pre-sign `nobs` observations as entries as large as an entry allows. */
+static void presign(batches *bt, uint64_t nobs) {
+  truce_buf obs;
+  truce_buf_init(&obs, 64u << 20);
+  truce_buf_init(&bt->signed_entries, 1u << 30);
+  size_t n, total = 0;
+  char err[TRUCE_ERR_MAX];
+  /* Each batch is its own submission of as many observations as one
+   * entry holds: find that number, then sign batch after batch. */
+  int chunk = 400;
+  for (uint64_t done = 0; done < nobs;) {
+    int k = (int)(nobs - done < (uint64_t)chunk ? nobs - done : (uint64_t)chunk);
+    obs.len = 0;
+    observations(&obs, k, (int)done);
+    size_t before = bt->signed_entries.len;
+    if (truce_batch_sign(&src, total + 1, NOW, obs.data, obs.len,
+                         &bt->signed_entries, &n, err))
+      die("sign", err);
+    if (n > 1) { /* too many for one entry: take it back, try fewer */
+      bt->signed_entries.len = before;
+      chunk -= 5;
+      continue;
+    }
+    total += n;
+    done += (uint64_t)k;
+  }
+  bt->off = malloc(total * sizeof *bt->off);
+  bt->len = malloc(total * sizeof *bt->len);
+  size_t off = 0;
+  const char *e;
+  size_t len;
+  bt->n = 0;
+  while (truce_entries_next(bt->signed_entries.data, bt->signed_entries.len,
+                            &off, &e, &len, err) == TRUCE_OK) {
+    bt->off[bt->n] = (size_t)(e - bt->signed_entries.data);
+    bt->len[bt->n++] = len;
+  }
+  bt->nobs = nobs;
+  truce_buf_release(&obs);
+}
+
+static double ingest_truce(const batches *bt) {
+  truce_log *log = fresh_log("ingest");
+  double t0 = now_s();
+  for (size_t i = 0; i < bt->n; i++)
+    if (truce_log_append(log, bt->signed_entries.data + bt->off[i],
+                         bt->len[i], NOW, NULL, NULL))
+      die("append", truce_log_errmsg(log));
+  double t = now_s() - t0;
+  truce_log_close(log);
+  return (double)bt->nobs / t;
+}
+
+/* The floor: the same records (2-byte length + entry) appended to one file,
+ * one fdatasync per batch. */
+static double ingest_floor(const batches *bt) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/floor.dat", base);
+  unlink(path);
+  double t0 = now_s();
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0)
+    die("open", path);
+  static char rec[TRUCE_ENTRY_MAX + 2];
+  for (size_t i = 0; i < bt->n; i++) {
+    rec[0] = (char)(bt->len[i] >> 8);
+    rec[1] = (char)bt->len[i];
+    memcpy(rec + 2, bt->signed_entries.data + bt->off[i], bt->len[i]);
+    if (write(fd, rec, bt->len[i] + 2) != (ssize_t)(bt->len[i] + 2) ||
+        fdatasync(fd) != 0)
+      die("write", path);
+  }
+  close(fd);
+  double t = now_s() - t0;
+  unlink(path);
+  return (double)bt->nobs / t;
+}
+
+/* ---- proofs ---- */
+
+static double sha_ns_per_call(void) {
+  uint8_t in[65] = {1}, out[32];
+  double best = 1e9;
+  for (int r = 0; r < 3; r++) {
+    int n = 2000000;
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+      SHA256_CTX c;
+      SHA256_Init(&c);
+      SHA256_Update(&c, in, 65);
+      SHA256_Final(out, &c);
+      in[1] = out[0];
+    }
+    double ns = (now_s() - t0) / n * 1e9;
+    if (ns < best)
+      best = ns;
+  }
+  return best;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+/* ---- memory ---- */
+
+static long rss_kb(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long pages = 0, res = 0;
+  if (f) {
+    if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+      res = 0;
+    fclose(f);
+  }
+  return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void memory_child(int fd) {
+  truce_log *log = fresh_log("memory");
+  truce_buf b;
+  truce_buf_init(&b, 64u << 20);
+  uint64_t done = 0, next_mark = 250000;
+  char line[256];
+  double t0 = now_s();
+  /* Each submission: as many observations as one entry holds. */
+  for (int salt = 0; done < 1000000; salt++) {
+    b.len = 0;
+    observations(&b, 300, salt);
+    uint64_t count;
+    if (truce_log_submit(log, &src, b.data, b.len, NOW, NULL, &count))
+      die("submit", truce_log_errmsg(log));
+    done += 300;
+    if (done >= next_mark) {
+      struct rusage ru;
+      getrusage(RUSAGE_SELF, &ru);
+      uint64_t size;
+      truce_log_size(log, &size);
+      int n = snprintf(line, sizeof line,
+                       "%" PRIu64 " %" PRIu64 " %ld %ld %.1f\n", done, size,
+                       rss_kb(), ru.ru_maxrss, now_s() - t0);
+      if (write(fd, line, (size_t)n) != n)
+        _exit(1);
+      next_mark += 250000;
+    }
+  }
+  truce_log_close(log);
+  truce_buf_release(&b);
+  _exit(0);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: bench_log DIR [RUNS]\n");
+    return 2;
+  }
+  base = argv[1];
+  int runs = argc > 2 ? atoi(argv[2]) : 5;
+  if (runs < 1 || runs > MAXRUNS)
+    runs = 5;
+  mkdir(base, 0755);
+  NOW = (int64_t)time(NULL) * 1000;
+  key("bench.example/log", 1, &logkey);
+  key("bench.example/admin", 2, &admin);
+  key("mission.example/camera-1", 3, &src);
+
+  /* 1. Ingest. */
+  batches bt;
+  presign(&bt, 100000);
+  double tr[MAXRUNS], fl[MAXRUNS], ratio[MAXRUNS];
+  for (int r = 0; r < runs; r++) {
+    fl[r] = ingest_floor(&bt);
+    tr[r] = ingest_truce(&bt);
+    ratio[r] = tr[r] / fl[r];
+  }
+  double bytes = (double)bt.signed_entries.len;
+  printf("ingest: %" PRIu64 " observations in %zu pre-signed batches "
+         "(%.0f bytes each on average), one fdatasync per batch, %d runs\n",
+         bt.nobs, bt.n, bytes / (double)bt.n, runs);
+  printf("  %-44s %12.0f obs/s (median)\n",
+         "truce: verify, check, append, fdatasync", median(tr, runs));
+  printf("  %-44s %12.0f obs/s (median)\n",
+         "floor: append the same bytes, fdatasync", median(fl, runs));
+  printf("  %-44s %12.2f (goal >= 0.50)\n", "ratio truce/floor (median of runs)",
+         median(ratio, runs));
+
+  const char *only = getenv("BENCH_ONLY");
+  if (only && strcmp(only, "ingest") == 0)
+    return 0;
+
+  /* 2. Proofs, on a log of many small entries (3 tile levels). */
+  truce_log *log = fresh_log("proofs");
+  uint64_t target = 70000;
+  {
+    truce_buf obs, sig;
+    truce_buf_init(&obs, 1 << 20);
+    truce_buf_init(&sig, 64u << 20);
+    char err[TRUCE_ERR_MAX];
+    uint64_t seq = 1;
+    while (seq <= target) {
+      sig.len = 0;
+      for (int k = 0; k < 2000 && seq <= target; k++, seq++) {
+        obs.len = 0;
+        observations(&obs, 1, (int)seq);
+        size_t n;
+        if (truce_batch_sign(&src, seq, NOW, obs.data, obs.len, &sig, &n,
+                             err))
+          die("sign", err);
+      }
+      if (truce_log_append(log, sig.data, sig.len, NOW, NULL, NULL))
+        die("append", truce_log_errmsg(log));
+    }
+    truce_buf_release(&obs);
+    truce_buf_release(&sig);
+  }
+  uint64_t size;
+  truce_log_size(log, &size);
+  uint8_t(*leaf)[32] = malloc(size * 32), root[32];
+  for (uint64_t i = 0; i < size; i++) {
+    truce_buf e;
+    truce_buf_init(&e, TRUCE_ENTRY_MAX + 1);
+    if (truce_log_entry(log, i, &e))
+      die("entry", truce_log_errmsg(log));
+    truce_leaf_hash(e.data, e.len, leaf[i]);
+    truce_buf_release(&e);
+  }
+  truce_log_root(log, size, root);
+  double sha_ns = sha_ns_per_call();
+  double pr[MAXRUNS], lim[MAXRUNS], calls_per = 0;
+  int nproofs = 100000;
+  for (int r = 0; r < runs; r++) {
+    uint64_t c0 = truce_hash_calls();
+    double t0 = now_s();
+    for (int i = 0; i < nproofs; i++) {
+      uint64_t idx = rnd() % size;
+      truce_proof p;
+      if (truce_log_prove_inclusion(log, idx, size, &p) ||
+          truce_inclusion_verify(idx, size, leaf[idx], &p, root, 32))
+        die("proof", truce_log_errmsg(log));
+    }
+    double t = now_s() - t0;
+    calls_per = (double)(truce_hash_calls() - c0) / nproofs;
+    pr[r] = nproofs / t;
+    lim[r] = 1e9 / (calls_per * sha_ns);
+    ratio[r] = pr[r] / lim[r];
+    (void)lim;
+  }
+  double min_calls = 0;
+  for (uint64_t s = size - 1; s; s >>= 1)
+    min_calls++;
+  printf("proofs: random inclusion proofs in a log of %" PRIu64
+         " entries, generated from the tiles and verified, %d x %d\n",
+         size, runs, nproofs);
+  printf("  %-44s %12.0f proofs/s (median)\n", "truce: prove + verify",
+         median(pr, runs));
+  printf("  %-44s %12.1f ns (OpenSSL, best of 3)\n",
+         "SHA-256 of a 65-byte input", sha_ns);
+  printf("  %-44s %12.1f (verification alone: %.0f)\n",
+         "SHA-256 calls per proof (measured)", calls_per, min_calls);
+  printf("  %-44s %12.0f proofs/s\n", "limit: those calls' SHA-256 time",
+         median(lim, runs));
+  printf("  %-44s %12.2f (goal >= 0.50)\n", "ratio truce/limit (median of runs)",
+         median(ratio, runs));
+  free(leaf);
+  truce_log_close(log);
+
+  /* 3. Memory while ingesting 1,000,000 observations (a child process, so
+   * its peak is its own). */
+  int pfd[2];
+  if (pipe(pfd) != 0)
+    die("pipe", "failed");
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pfd[0]);
+    memory_child(pfd[1]);
+  }
+  close(pfd[1]);
+  printf("memory: ingesting 1,000,000 observations (sign + append, 300 per "
+         "submission)\n");
+  printf("  %12s %10s %14s %14s %8s\n", "observations", "entries",
+         "resident KiB", "peak KiB", "seconds");
+  FILE *f = fdopen(pfd[0], "r");
+  char line[256];
+  long peak = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    uint64_t done, entries;
+    long cur, pk;
+    double secs;
+    if (sscanf(line, "%" SCNu64 " %" SCNu64 " %ld %ld %lf", &done, &entries,
+               &cur, &pk, &secs) == 5) {
+      printf("  %12" PRIu64 " %10" PRIu64 " %14ld %14ld %8.1f\n", done,
+             entries, cur, pk, secs);
+      peak = pk;
+    }
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  printf("  peak resident memory: %.1f MiB (goal <= 64 MiB)\n",
+         (double)peak / 1024);
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+  if (system(cmd) != 0)
+    return 1;
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
