@@ -127,6 +127,60 @@ static void check_tile(verifier *v, int level, uint64_t index, unsigned w,
   truce_buf_release(&b);
 }
 
+/* The folder of partial versions of tile (level, index): "tile/L/N.p". */
+static void partial_dir(int level, uint64_t index, char out[TRUCE_TILE_PATH_MAX]) {
+  truce_tile_path(level, index, 1, out);
+  *strrchr(out, '/') = '\0';
+}
+
+/* Widths of the partial files present for a tile, ascending. */
+static size_t partial_widths(verifier *v, int level, uint64_t index,
+                             unsigned out[255]) {
+  char dir[TRUCE_TILE_PATH_MAX];
+  partial_dir(level, index, dir);
+  int fd = openat(v->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    close(fd);
+    return 0;
+  }
+  bool have[256] = {false};
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    uint64_t w;
+    if (parse_u64(e->d_name, strlen(e->d_name), &w) && w >= 1 && w <= 255)
+      have[w] = true;
+  }
+  closedir(d);
+  size_t n = 0;
+  for (unsigned w = 1; w < 256; w++)
+    if (have[w])
+      out[n++] = w;
+  return n;
+}
+
+/* Every partial version of a tile kept on disk (older checkpoints' tiles)
+ * must be a prefix of the recomputed tile, which has `avail` hashes. */
+static void check_partial_tiles(verifier *v, int level, uint64_t index,
+                                unsigned avail, const uint8_t (*h)[32]) {
+  unsigned ws[255];
+  size_t n = partial_widths(v, level, index, ws);
+  for (size_t i = 0; i < n; i++) {
+    if (ws[i] > avail) {
+      char path[TRUCE_TILE_PATH_MAX];
+      truce_tile_path(level, index, ws[i], path);
+      failed(v, TRUCE_ETAMPER, "%s is wider than the log at its checkpoint",
+             path);
+      continue;
+    }
+    if (level >= 0 && ws[i] == avail)
+      continue; /* the current partial tile: compared by the caller */
+    check_tile(v, level, index, ws[i], h, true);
+  }
+}
+
 static void push(verifier *v, uint64_t leaf_index, const uint8_t leaf[32]) {
   uint8_t h[32];
   memcpy(h, leaf, 32);
@@ -137,6 +191,8 @@ static void push(verifier *v, uint64_t leaf_index, const uint8_t leaf[32]) {
       return;
     check_tile(v, level, index >> TILE_H, 256,
                (const uint8_t(*)[32])v->edge[level], true);
+    check_partial_tiles(v, level, index >> TILE_H, 256,
+                        (const uint8_t(*)[32])v->edge[level]);
     hash_run((const uint8_t(*)[32])v->edge[level], 256, h);
     v->edge_n[level] = 0;
     index >>= TILE_H;
@@ -306,6 +362,7 @@ truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
     const uint8_t *ent;
     size_t n;
     unsigned got = 0;
+    size_t ends[256];
     while (got < w) {
       r2 = bundle_next((const uint8_t *)b.data, b.len, &off, &ent, &n);
       if (r2)
@@ -325,7 +382,7 @@ truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
       else
         kinds[e->kind]++;
       index++;
-      got++;
+      ends[got++] = off;
       while (hi < nhist && hist[hi] == index)
         check_history(v, &info.log_key, hist[hi++]);
     }
@@ -342,6 +399,24 @@ truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
       rc = TRUCE_ETAMPER;
       goto out;
     }
+    /* Older partial bundles kept for older checkpoints: prefixes. */
+    unsigned ws[255];
+    size_t np = partial_widths(v, TRUCE_TILE_ENTRIES, k, ws);
+    for (size_t i = 0; i < np; i++) {
+      char pp[TRUCE_TILE_PATH_MAX];
+      truce_tile_path(TRUCE_TILE_ENTRIES, k, ws[i], pp);
+      truce_buf pb;
+      truce_buf_init(&pb, BUNDLE_BYTES_MAX);
+      truce_err r4 = read_file_at(v->dirfd, pp, &pb, NULL);
+      if (ws[i] > got)
+        failed(v, TRUCE_ETAMPER, "%s is wider than the log", pp);
+      else if (r4 || pb.len != ends[ws[i] - 1] ||
+               memcmp(pb.data, b.data, pb.len) != 0)
+        failed(v, TRUCE_ETAMPER,
+               "%s is not the first %u entries of the log (altered)", pp,
+               ws[i]);
+      truce_buf_release(&pb);
+    }
   }
   if (v->entry_failures)
     say(v, "FAILED: %" PRIu64 " entries do not verify", v->entry_failures);
@@ -356,9 +431,12 @@ truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
   for (int level = 0; level < TILE_LEVELS; level++) {
     uint64_t count = cp.size >> (TILE_H * (unsigned)level);
     unsigned w = (unsigned)(count & 255);
-    if (w)
+    if (w) {
       check_tile(v, level, count >> TILE_H, w,
                  (const uint8_t(*)[32])v->edge[level], true);
+      check_partial_tiles(v, level, count >> TILE_H, w,
+                          (const uint8_t(*)[32])v->edge[level]);
+    }
   }
   say(v, "%s: %" PRIu64 " hash tiles recomputed and compared",
       v->failures ? "checked" : "ok", v->tiles_checked);

@@ -1,0 +1,157 @@
+#!/bin/sh
+# cli-test.sh TRUCE: the truce command end to end: exit codes, messages
+# that name the line and field, nothing written on refusal, tampering and
+# split views caught. Each check prints nothing on success; failures are
+# listed and the script exits 1.
+set -u
+T=${1:-build/truce}
+case "$T" in /*) ;; *) T="$(pwd)/$T" ;; esac
+W=$(mktemp -d /tmp/truce-cli.XXXXXX)
+export TRUCE_KEYS="$W/keys"
+fails=0
+checks=0
+
+# expect CODE PATTERN -- ARGS...: run truce, check the exit code and that
+# stdout+stderr match the (grep -E) pattern.
+expect() {
+  code=$1 pat=$2
+  shift 3
+  checks=$((checks + 1))
+  out=$("$T" "$@" 2>&1)
+  got=$?
+  if [ "$got" != "$code" ] || ! printf '%s' "$out" | grep -Eq -- "$pat"; then
+    fails=$((fails + 1))
+    printf 'FAIL: truce %s\n  want exit %s and /%s/, got exit %s:\n%s\n' \
+      "$*" "$code" "$pat" "$got" "$out" | head -20 | sed 's/^/  /'
+  fi
+}
+# same_files DIR DIGEST: the folder's files are unchanged.
+digest() { (cd "$1" && find . -type f ! -name lock ! -name state | sort | xargs sha256sum | sha256sum); }
+check_same() {
+  checks=$((checks + 1))
+  if [ "$(digest "$1")" != "$2" ]; then
+    fails=$((fails + 1))
+    echo "FAIL: $3: the log changed"
+  fi
+}
+
+L="$W/log"
+NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+FUT=$(date -u -d '+30 min' +%Y-%m-%dT%H:%M:%SZ)
+obs() { printf '{"what":"%s","time":"%s","where":{"lat":%s,"lon":37.7}}\n' "$1" "$2" "$3"; }
+
+expect 64 'usage: truce COMMAND' -- 
+expect 0 'submit' -- help
+expect 0 'usage: truce submit' -- help submit
+expect 0 '15  log data does not match' -- help exit-codes
+expect 64 "'frobnicate' is not a truce command" -- frobnicate
+expect 64 "unknown option '--bogus'" -- init "$L" --bogus
+expect 0 'created log' -- init "$L" --origin cli.example/log
+expect 18 'already holds a log|already exists' -- init "$L" --origin cli.example/log
+expect 0 '^patrol-1\+[0-9a-f]{8}\+' -- keygen patrol-1
+expect 18 'already exists' -- keygen patrol-1
+expect 0 '' -- keygen camera-1
+expect 4 'name' -- keygen 'bad name'
+expect 0 'registered source patrol-1' -- source add "$L" --key "$TRUCE_KEYS/patrol-1.pub" --party mission --means audio,visual --reliability 0.8
+expect 18 'already registered' -- source add "$L" --key "$TRUCE_KEYS/patrol-1.pub" --party mission --means audio --reliability 0.8
+expect 7 "'smell' is not a means" -- source add "$L" --key "$TRUCE_KEYS/camera-1.pub" --party mission --means smell --reliability 0.8
+expect 5 'reliability' -- source add "$L" --key "$TRUCE_KEYS/camera-1.pub" --party mission --means camera --reliability 1.5
+expect 0 'registered source camera-1' -- source add "$L" --key "$TRUCE_KEYS/camera-1.pub" --party mission --means camera --reliability 0.9
+
+obs explosion "$NOW" 48.1 >"$W/good.jsonl"
+obs shots "$NOW" 48.2 >>"$W/good.jsonl"
+expect 0 'appended 1 entry: 2\.\.2' -- submit "$L" --key patrol-1 "$W/good.jsonl"
+expect 0 'observations: 2 \(cite as 2:POS\)' -- show "$L" 2
+expect 0 'signature valid' -- show "$L" 2
+
+# Refusals: code, line and field named, nothing written.
+before=$(digest "$L")
+{ obs explosion "$NOW" 48.1; obs explosion "$NOW" 91.5; } >"$W/bad-lat.jsonl"
+expect 5 'bad-lat.jsonl: line 2: where.lat: 91.5 is out of range' -- submit "$L" --key patrol-1 "$W/bad-lat.jsonl"
+{ obs explosion "$NOW" 48.1; echo '{"what":"explosion",'; } >"$W/bad-json.jsonl"
+expect 4 'bad-json.jsonl: line 2: ' -- submit "$L" --key patrol-1 "$W/bad-json.jsonl"
+obs explosoin "$NOW" 48.1 >"$W/bad-word.jsonl"
+expect 7 'line 1: what: ' -- submit "$L" --key patrol-1 "$W/bad-word.jsonl"
+obs explosion "$FUT" 48.1 >"$W/future.jsonl"
+expect 5 'line 1: time: .*future' -- submit "$L" --key patrol-1 "$W/future.jsonl"
+printf '{"what":"shots","count":-4,"time":"%s","where":{"lat":48,"lon":37}}\n' "$NOW" >"$W/neg.jsonl"
+expect 5 'line 1: count: .*negative' -- submit "$L" --key patrol-1 "$W/neg.jsonl"
+printf '{"what":"shots","time":"25/11/2026 10:00","where":{"lat":48,"lon":37}}\n' >"$W/time.jsonl"
+expect 4 'line 1: time: ' -- submit "$L" --key patrol-1 "$W/time.jsonl"
+expect 0 '' -- keygen stranger
+expect 10 "'stranger' is not a registered source" -- submit "$L" --key stranger "$W/good.jsonl"
+"$T" sign --key patrol-1 --seq 1 "$W/good.jsonl" >"$W/replay.signed" 2>/dev/null
+expect 12 'sequence number 1 of .patrol-1. is replayed' -- submit "$L" --signed "$W/replay.signed"
+"$T" sign --key patrol-1 --seq 7 "$W/good.jsonl" >"$W/gap.signed" 2>/dev/null
+expect 12 'out of order \(expected 2\)' -- submit "$L" --signed "$W/gap.signed"
+sed 's/explosion/EXPLOSION/' "$W/gap.signed" >"$W/forged.signed"
+expect 9 'invalid signature|signature' -- submit "$L" --signed "$W/forged.signed"
+awk 'BEGIN{for(i=0;i<100001;i++) print "{\"what\":\"shots\",\"time\":\"'"$NOW"'\",\"where\":{\"lat\":48,\"lon\":37}}"}' >"$W/huge.jsonl"
+expect 6 '100000 observations|limit' -- submit "$L" --key patrol-1 "$W/huge.jsonl"
+check_same "$L" "$before" "refused submissions"
+
+# Revocation.
+expect 0 'revoked source camera-1' -- source revoke "$L" camera-1 --reason 'camera destroyed'
+expect 11 'revoked' -- submit "$L" --key camera-1 "$W/good.jsonl"
+expect 0 'REVOKED at entry' -- source list "$L"
+
+# A large submission is split into signed entries under 65,535 bytes.
+awk 'BEGIN{for(i=0;i<1500;i++) printf "{\"what\":\"bursts\",\"count\":%d,\"time\":\"'"$NOW"'\",\"where\":{\"lat\":48.%04d,\"lon\":37.7,\"uncertainty_m\":100},\"note\":\"a patrol report line long enough to need several entries\"}\n", i%50+1, i}' >"$W/big.jsonl"
+expect 0 'appended [0-9]+ entries' -- submit "$L" --key patrol-1 "$W/big.jsonl"
+expect 0 'part +[0-9]+ of [2-9]' -- show "$L" 5
+
+# Offline verification, proofs, consistency.
+expect 0 'the whole log verifies' -- verify "$L"
+cp "$L/checkpoint" "$W/cp1"
+cp -a "$L" "$W/fork" # the same log, to be given a different future
+obs damage "$NOW" 48.3 >"$W/more.jsonl"
+expect 0 'appended 1 entry' -- submit "$L" --key patrol-1 "$W/more.jsonl"
+cp "$L/checkpoint" "$W/cp2"
+expect 0 'extends the one of' -- verify "$L" --consistency "$W/cp1" "$W/cp2" --key "$TRUCE_KEYS/cli.example%2Flog.pub"
+expect 0 'entry 2 is included' -- verify "$L" --entry 2 --key "$TRUCE_KEYS/cli.example%2Flog.pub"
+"$T" prove "$L" 2 >"$W/e2.proof"
+"$T" show "$L" 2 --raw >"$W/e2"
+expect 0 'is entry 2 of the log' -- verify --proof "$W/e2.proof" --entry-file "$W/e2" --key "$TRUCE_KEYS/cli.example%2Flog.pub"
+"$T" show "$L" 3 --raw >"$W/e3"
+expect 13 'does not match the proof' -- verify --proof "$W/e2.proof" --entry-file "$W/e3" --key "$TRUCE_KEYS/cli.example%2Flog.pub"
+expect 17 'not in the checkpoint' -- verify "$L" --entry 999 --key "$TRUCE_KEYS/cli.example%2Flog.pub"
+expect 8 'no valid signature by the log key' -- verify "$L" --entry 2 --key "$TRUCE_KEYS/patrol-1.pub"
+
+# Tampering with a copy of the log.
+cp -a "$L" "$W/t1"
+f=$(find "$W/t1/tile/entries" -type f | sort -V | tail -1) # the newest
+printf 'X' | dd of="$f" bs=1 seek=300 conv=notrunc 2>/dev/null
+expect 9 'FAILED: entry 0 .*invalid signature' -- verify "$W/t1"
+cp -a "$L" "$W/t3" # an old partial bundle altered
+f=$(find "$W/t3/tile/entries" -type f | sort | head -1)
+printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+expect 15 'FAILED: tile/entries/000.p/[0-9]+ is not the first' -- verify "$W/t3"
+cp -a "$L" "$W/t2"
+f=$(find "$W/t2/tile/0" -type f | sort | head -1)
+printf 'XXXX' | dd of="$f" bs=1 seek=0 conv=notrunc 2>/dev/null
+expect 15 'FAILED: tile/0/' -- verify "$W/t2"
+
+# Witness: cosigns growth, refuses a rewritten history.
+expect 0 '' -- keygen w1 --witness
+expect 0 '^— w1 ' -- witness --state "$W/wit" --key w1 --log-key "$TRUCE_KEYS/cli.example%2Flog.pub" --publish "$L"
+expect 0 'is cosigned by witness w1' -- verify "$L" --witness "$TRUCE_KEYS/w1.pub"
+obs explosion "$NOW" 48.4 >"$W/m2.jsonl"
+"$T" submit "$L" --key patrol-1 "$W/m2.jsonl" >/dev/null 2>&1
+expect 0 'consistent with the [0-9]+ entries seen before' -- witness --state "$W/wit" --key w1 --publish "$L"
+{ printf 'old 0\n\n'; cat "$L/checkpoint"; } >"$W/stale.req"
+expect 19 'not the last size cosigned' -- witness --state "$W/wit" --key w1 --request "$W/stale.req"
+# A split view: the same log key signs a different history (the copy).
+for i in 1 2 3 4 5; do
+  obs airburst "$NOW" "48.$i" >"$W/f.jsonl"
+  "$T" submit "$W/fork" --key patrol-1 "$W/f.jsonl" >/dev/null 2>&1
+done
+expect 16 'not consistent' -- witness --state "$W/wit" --key w1 "$W/fork"
+checks=$((checks + 1))
+if ! ls "$W"/wit/logs/*/refused-*/request >/dev/null 2>&1; then
+  fails=$((fails + 1))
+  echo "FAIL: the witness kept no evidence of the refused checkpoint"
+fi
+
+rm -rf "$W"
+echo "cli-test: $checks checks, $fails failed"
+[ "$fails" = 0 ]
