@@ -152,6 +152,13 @@ if ! ls "$W"/wit/logs/*/refused-*/request >/dev/null 2>&1; then
   echo "FAIL: the witness kept no evidence of the refused checkpoint"
 fi
 
+# docs/cli.md is the help text.
+checks=$((checks + 1))
+if ! "$(dirname "$0")/gen-cli-doc.sh" "$T" | cmp -s - "$(dirname "$0")/../docs/cli.md"; then
+  fails=$((fails + 1))
+  echo "FAIL: docs/cli.md differs from 'truce help' (run scripts/gen-cli-doc.sh build/truce > docs/cli.md)"
+fi
+
 rm -rf "$W"
 echo "cli-test: $checks checks, $fails failed"
 [ "$fails" = 0 ]
