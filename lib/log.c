@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -561,12 +562,36 @@ static truce_err each_entry(truce_log *log, uint64_t from, uint64_t to,
   return rc;
 }
 
+/* A batch's signer and sequence number from its first lines, without
+ * parsing the whole note: replaying what this log already checked and
+ * wrote only needs those (the verifier parses everything). */
+static bool batch_header(const uint8_t *e, size_t n, truce_entry *out) {
+  static const char head[] = "truce/v1 batch\nsigner ";
+  const char *p = (const char *)e, *end = p + n;
+  if (n < sizeof head || memcmp(p, head, sizeof head - 1) != 0)
+    return false;
+  p += sizeof head - 1;
+  const char *nl = memchr(p, '\n', (size_t)(end - p));
+  if (!nl || nl == p || (size_t)(nl - p) > TRUCE_NAME_MAX)
+    return false;
+  memset(out, 0, offsetof(truce_entry, note));
+  out->kind = TRUCE_ENTRY_BATCH;
+  memcpy(out->signer, p, (size_t)(nl - p));
+  out->signer[nl - p] = '\0';
+  p = nl + 1;
+  nl = memchr(p, '\n', (size_t)(end - p));
+  return nl && nl - p > 4 && memcmp(p, "seq ", 4) == 0 &&
+         parse_u64(p + 4, (size_t)(nl - p - 4), &out->seq);
+}
+
 static truce_err replay_one(truce_log *log, uint64_t index, const uint8_t *e,
                             size_t n, void *ctx) {
   (void)ctx;
   truce_entry ent;
   char err[TRUCE_ERR_MAX];
-  truce_err rc = truce_entry_parse((const char *)e, n, &ent, err);
+  truce_err rc = batch_header(e, n, &ent)
+                     ? TRUCE_OK
+                     : truce_entry_parse((const char *)e, n, &ent, err);
   if (!rc)
     rc = registry_apply(&log->reg, &log->info, &ent, index, false, NULL, err);
   if (rc)
@@ -979,27 +1004,66 @@ truce_err truce_log_source_at(truce_log *log, size_t i, truce_source *out) {
 
 /* ---- appending ---- */
 
-/* Check every entry, then write them all with one write and one
- * fdatasync. Caller holds the exclusive lock and has refreshed. */
-static truce_err append_locked(truce_log *log, const char *data, size_t len,
-                               int64_t now_ms, uint64_t *first,
-                               uint64_t *count) {
-  registry_undo undo;
-  registry_undo_begin(&undo, &log->reg);
-  truce_buf recs;
-  truce_buf_init(&recs, (size_t)TRUCE_SUBMIT_MAX_BYTES * 8);
-  uint8_t(*hashes)[32] = NULL;
-  size_t nent = 0, caph = 0, off = 0;
+/* Entries checked before the lock is taken: everything that does not
+ * depend on the log's state (format, payload, leaf hash) and, where the
+ * signer's key is already known, the signature (keys never change for a
+ * name: names are never reused). Under the lock only the sequence
+ * numbers and revocations are checked, so concurrent writers overlap
+ * their checking with each other's fdatasync. */
+typedef struct prepared {
+  truce_entry *e;
+  uint8_t (*sigpub)[32]; /* the key the signature was verified with */
+  bool *sig_ok;
+  uint8_t (*hashes)[32];
+  truce_buf recs; /* the records to append: uint16 length + entry */
+  size_t n, cap;
+} prepared;
+
+static void prepared_release(prepared *p) {
+  truce_free(p->e);
+  truce_free(p->sigpub);
+  truce_free(p->sig_ok);
+  truce_free(p->hashes);
+  truce_buf_release(&p->recs);
+  memset(p, 0, sizeof *p);
+}
+
+static truce_err prepared_grow(prepared *p) {
+  size_t nc = p->cap ? p->cap * 2 : 4;
+  truce_entry *e = truce_realloc(p->e, nc * sizeof *e);
+  if (e)
+    p->e = e;
+  uint8_t(*k)[32] = truce_realloc(p->sigpub, nc * 32);
+  if (k)
+    p->sigpub = k;
+  bool *ok = truce_realloc(p->sig_ok, nc * sizeof *ok);
+  if (ok)
+    p->sig_ok = ok;
+  uint8_t(*h)[32] = truce_realloc(p->hashes, nc * 32);
+  if (h)
+    p->hashes = h;
+  if (!e || !k || !ok || !h)
+    return TRUCE_ENOMEM;
+  p->cap = nc;
+  return TRUCE_OK;
+}
+
+/* `signed_by`: the entries were just signed here, from checked lines, with
+ * the key whose public half this is (truce_log_submit): the payload needs
+ * no second look, and the signature only needs that key to be the one the
+ * registry holds (commit compares them). NULL: check everything. */
+static truce_err prepare(truce_log *log, const char *data, size_t len,
+                         int64_t now_ms, const uint8_t *signed_by,
+                         prepared *p) {
+  bool trusted = signed_by != NULL;
+  memset(p, 0, sizeof *p);
+  truce_buf_init(&p->recs, (size_t)TRUCE_SUBMIT_MAX_BYTES * 8);
+  size_t off = 0;
   char err[TRUCE_ERR_MAX];
   truce_err rc = TRUCE_OK;
-  truce_entry *e = truce_malloc(sizeof *e);
-  if (!e)
-    rc = fail(log, TRUCE_ENOMEM, "out of memory");
   unsigned want_part = 1, parts = 0;
   char group_signer[TRUCE_NAME_MAX + 1] = "";
   for (;;) {
-    if (rc)
-      break;
     const char *ent;
     size_t n;
     rc = truce_entries_next(data, len, &off, &ent, &n, err);
@@ -1007,9 +1071,13 @@ static truce_err append_locked(truce_log *log, const char *data, size_t len,
       rc = TRUCE_OK;
       break;
     }
-    uint64_t index = log->size + nent;
-    if (!rc)
-      rc = truce_entry_parse(ent, n, e, err);
+    if (rc)
+      return fail(log, rc, "entry %zu: %s", p->n + 1, err);
+    if (p->n == p->cap && prepared_grow(p) != TRUCE_OK)
+      return fail(log, TRUCE_ENOMEM, "out of memory");
+    truce_entry *e = &p->e[p->n];
+    p->sig_ok[p->n] = false;
+    rc = truce_entry_parse(ent, n, e, err);
     if (!rc && e->time_ms > now_ms + TRUCE_FUTURE_MAX_MS)
       rc = seterr(err, TRUCE_ERANGE,
                   "signed at a time more than 10 minutes in the future");
@@ -1023,47 +1091,85 @@ static truce_err append_locked(truce_log *log, const char *data, size_t len,
       rc = seterr(err, TRUCE_EPARSE,
                   "part %u/%u without the parts before it", e->part,
                   e->parts);
-    if (!rc)
-      rc = registry_apply(&log->reg, &log->info, e, index, true, &undo, err);
-    if (!rc)
-      rc = entry_check_payload(e, err);
-    if (rc) {
-      fail(log, rc, "entry %zu%s%s (seq %" PRIu64 "): %s", nent + 1,
-           e && e->signer[0] ? " from " : "", e ? e->signer : "",
-           e ? e->seq : 0, err);
-      break;
+    if (!rc && trusted) {
+      p->sig_ok[p->n] = true;
+      memcpy(p->sigpub[p->n], signed_by, 32);
+    } else if (!rc) {
+      const truce_vkey *key = NULL;
+      if (e->kind != TRUCE_ENTRY_BATCH) {
+        if (strcmp(e->signer, log->info.admin_key.name) == 0)
+          key = &log->info.admin_key;
+      } else {
+        const truce_source *s = registry_find(&log->reg, e->signer);
+        if (s)
+          key = &s->key;
+      }
+      if (key) {
+        rc = truce_note_verify(&e->note, key, 1, NULL, NULL, err);
+        if (rc == TRUCE_ENOKEY)
+          rc = seterr(err, TRUCE_EBADSIG,
+                      "entry is not signed by the registered key of '%s'",
+                      e->signer);
+        if (!rc) {
+          p->sig_ok[p->n] = true;
+          memcpy(p->sigpub[p->n], key->pub, 32);
+        }
+      }
     }
+    if (!rc && !trusted)
+      rc = entry_check_payload(e, err);
+    if (rc)
+      return fail(log, rc, "entry %zu%s%s (seq %" PRIu64 "): %s", p->n + 1,
+                  e->signer[0] ? " from " : "", e->signer, e->seq, err);
     want_part = e->part < e->parts ? e->part + 1 : 1;
     parts = e->parts;
     memcpy(group_signer, e->signer, sizeof group_signer);
-    if (nent == caph) {
-      size_t nc = caph ? caph * 2 : 16;
-      void *p = truce_realloc(hashes, nc * 32);
-      if (!p) {
-        rc = fail(log, TRUCE_ENOMEM, "out of memory");
-        break;
-      }
-      hashes = p;
-      caph = nc;
-    }
-    truce_leaf_hash(ent, n, hashes[nent]);
+    truce_leaf_hash(ent, n, p->hashes[p->n]);
     uint8_t lb[2];
     put_be16(lb, (uint16_t)n);
-    rc = truce_buf_append(&recs, lb, 2);
+    rc = truce_buf_append(&p->recs, lb, 2);
     if (!rc)
-      rc = truce_buf_append(&recs, ent, n);
-    if (rc) {
-      fail(log, rc, "submission too large");
-      break;
-    }
-    nent++;
+      rc = truce_buf_append(&p->recs, ent, n);
+    if (rc)
+      return fail(log, rc, "submission too large");
+    p->n++;
   }
-  truce_free(e);
-  if (!rc && want_part != 1)
-    rc = fail(log, TRUCE_EPARSE, "the submission stops after part %u/%u",
-              want_part - 1, parts);
-  if (!rc && nent == 0)
-    rc = fail(log, TRUCE_EPARSE, "no entries to append");
+  if (want_part != 1)
+    return fail(log, TRUCE_EPARSE, "the submission stops after part %u/%u",
+                want_part - 1, parts);
+  if (p->n == 0)
+    return fail(log, TRUCE_EPARSE, "no entries to append");
+  return TRUCE_OK;
+}
+
+/* Check the prepared entries against the registry and write them all
+ * with one write and one fdatasync. Caller holds the exclusive lock and
+ * has refreshed. */
+static truce_err commit(truce_log *log, prepared *p, uint64_t *first,
+                        uint64_t *count) {
+  registry_undo undo;
+  registry_undo_begin(&undo, &log->reg);
+  char err[TRUCE_ERR_MAX];
+  truce_err rc = TRUCE_OK;
+  for (size_t i = 0; !rc && i < p->n; i++) {
+    truce_entry *e = &p->e[i];
+    /* Verify now unless done with the key the registry holds now. */
+    bool verify = true;
+    if (p->sig_ok[i]) {
+      const truce_source *s = e->kind == TRUCE_ENTRY_BATCH
+                                  ? registry_find(&log->reg, e->signer)
+                                  : NULL;
+      const uint8_t *pub =
+          e->kind == TRUCE_ENTRY_BATCH ? (s ? s->key.pub : NULL)
+                                       : log->info.admin_key.pub;
+      verify = !pub || memcmp(pub, p->sigpub[i], 32) != 0;
+    }
+    rc = registry_apply(&log->reg, &log->info, e, log->size + i, verify,
+                        &undo, err);
+    if (rc)
+      fail(log, rc, "entry %zu%s%s (seq %" PRIu64 "): %s", i + 1,
+           e->signer[0] ? " from " : "", e->signer, e->seq, err);
+  }
 
   /* Write and make durable. */
   if (!rc && log->pendfd < 0) {
@@ -1077,7 +1183,7 @@ static truce_err append_locked(truce_log *log, const char *data, size_t len,
       rc = sync_var(log);
   }
   if (!rc) {
-    if (write_full(log->pendfd, recs.data, recs.len) != TRUCE_OK ||
+    if (write_full(log->pendfd, p->recs.data, p->recs.len) != TRUCE_OK ||
         fdatasync(log->pendfd) != 0) {
       rc = fail(log, TRUCE_EIO, "cannot write %s: %s", PENDING,
                 strerror(errno));
@@ -1088,38 +1194,36 @@ static truce_err append_locked(truce_log *log, const char *data, size_t len,
   }
   if (rc) {
     registry_rollback(&log->reg, &undo);
-  } else {
-    /* Durable: now update what we know. */
-    stat_pending(log);
-    uint64_t first_index = log->size;
-    for (size_t i = 0; !rc && i < nent; i++) {
-      rc = edge_push(log, log->size, hashes[i]);
-      if (!rc)
-        log->size++;
-    }
-    log->pend_count += nent;
-    log->pend_len += recs.len;
-    log->state_dirty = true;
-    while (!rc && log->pend_count >= 256)
-      rc = rollover(log);
-    if (rc) {
-      /* The entries are durable; only derived files failed. Reload so the
-       * next operation starts from the disk's truth. */
-      char msg[TRUCE_ERR_MAX];
-      memcpy(msg, log->errmsg, sizeof msg);
-      load(log, false);
-      fail(log, rc, "appended, but %s", msg);
-      rc = TRUCE_OK;
-    }
-    if (first)
-      *first = first_index;
-    if (count)
-      *count = nent;
+    registry_undo_release(&undo);
+    return rc;
   }
   registry_undo_release(&undo);
-  truce_free(hashes);
-  truce_buf_release(&recs);
-  return rc;
+  /* Durable: now update what we know. */
+  stat_pending(log);
+  uint64_t first_index = log->size;
+  for (size_t i = 0; !rc && i < p->n; i++) {
+    rc = edge_push(log, log->size, p->hashes[i]);
+    if (!rc)
+      log->size++;
+  }
+  log->pend_count += p->n;
+  log->pend_len += p->recs.len;
+  log->state_dirty = true;
+  while (!rc && log->pend_count >= 256)
+    rc = rollover(log);
+  if (rc) {
+    /* The entries are durable; only derived files failed. Reload so the
+     * next operation starts from the disk's truth. */
+    char msg[TRUCE_ERR_MAX];
+    memcpy(msg, log->errmsg, sizeof msg);
+    load(log, false);
+    fail(log, rc, "appended, but %s", msg);
+  }
+  if (first)
+    *first = first_index;
+  if (count)
+    *count = p->n;
+  return TRUCE_OK;
 }
 
 truce_err truce_log_append(truce_log *log, const char *entries, size_t len,
@@ -1131,12 +1235,17 @@ truce_err truce_log_append(truce_log *log, const char *entries, size_t len,
   if (!writable(log))
     return fail(log, TRUCE_EINVAL, "the log was opened read-only");
   log->errmsg[0] = '\0';
-  truce_err rc = lock(log, LOCK_EX);
+  prepared p;
+  truce_err rc = prepare(log, entries, len, now_ms, NULL, &p);
   if (!rc)
+    rc = lock(log, LOCK_EX);
+  if (!rc) {
     rc = refresh(log);
-  if (!rc)
-    rc = append_locked(log, entries, len, now_ms, first, count);
-  unlock(log);
+    if (!rc)
+      rc = commit(log, &p, first, count);
+    unlock(log);
+  }
+  prepared_release(&p);
   return rc;
 }
 
@@ -1163,13 +1272,20 @@ truce_err truce_log_submit(truce_log *log, const truce_skey *source,
   truce_buf_init(&signed_entries, (size_t)TRUCE_SUBMIT_MAX_BYTES * 8);
   size_t n;
   char err[TRUCE_ERR_MAX];
+  prepared p;
+  memset(&p, 0, sizeof p);
   rc = truce_batch_sign(source, next, now_ms, jsonl, len, &signed_entries, &n,
                         err);
   if (rc)
     fail(log, rc, "%s", err);
-  else
-    rc = append_locked(log, signed_entries.data, signed_entries.len, now_ms,
-                       first, count);
+  /* Signed here from lines just checked: no second check of payload or
+   * signature; the registry still checks the signer and sequence. */
+  if (!rc)
+    rc = prepare(log, signed_entries.data, signed_entries.len, now_ms,
+                 source->vkey.pub, &p);
+  if (!rc)
+    rc = commit(log, &p, first, count);
+  prepared_release(&p);
   truce_buf_release(&signed_entries);
   unlock(log);
   return rc;
@@ -1200,8 +1316,13 @@ static truce_err admin_append(truce_log *log, const truce_skey *admin,
                         &b, err);
   if (rc)
     fail(log, rc, "%s", err);
-  else
-    rc = append_locked(log, b.data, b.len, now_ms, index, NULL);
+  else {
+    prepared p;
+    rc = prepare(log, b.data, b.len, now_ms, NULL, &p);
+    if (!rc)
+      rc = commit(log, &p, index, NULL);
+    prepared_release(&p);
+  }
   truce_buf_release(&b);
   unlock(log);
   return rc;
