@@ -64,7 +64,7 @@ $(B)/libtruce.a: $(LIB_OBJ)
 $(B)/truce: $(CLI_OBJ) $(B)/libtruce.a
 	$(CC) $(LDFLAGS) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(B)/libtruce.a $(LDLIBS)
 
-$(B)/test/%: test/%.c test/test.h $(B)/libtruce.a
+$(B)/test/%: test/%.c test/test.h lib/store.h $(B)/libtruce.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -Ilib -Itest $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 	  $(B)/libtruce.a $(LDLIBS)
@@ -126,7 +126,6 @@ fuzz: deps-test
 	    -o build-fuzz/$$n $(LDLIBS) || exit 1; done
 
 bench: deps
-	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all $(BENCHES) >/dev/null
 	@scripts/bench.sh $(B)
 
