@@ -726,6 +726,12 @@ static truce_err load(truce_log *log, bool registry_valid) {
 static truce_err refresh(truce_log *log) {
   struct stat st;
   bool exists = fstatat(log->dirfd, PENDING, &st, 0) == 0;
+  /* Another writer may have filled a bundle and left no journal behind:
+   * the journal looks unchanged, but the next bundle now exists. */
+  char next[TRUCE_TILE_PATH_MAX];
+  bundle_path(log->nfull, 256, next);
+  if (file_exists_at(log->dirfd, next))
+    return load(log, true);
   if (exists == log->pend_exists &&
       (!exists || (st.st_ino == log->pend_ino &&
                    (uint64_t)st.st_size == log->pend_len)))

@@ -665,6 +665,51 @@ TEST(concurrent_writers) {
   teardown(&f);
 }
 
+/* n pre-signed one-observation batches from k, sequence numbers from seq. */
+static void presigned(truce_buf *out, const truce_skey *k, uint64_t seq,
+                      int n) {
+  char err[TRUCE_ERR_MAX];
+  truce_buf b;
+  truce_buf_init(&b, 1 << 20);
+  for (int i = 0; i < n; i++) {
+    b.len = 0;
+    obs_lines(&b, 1, i);
+    size_t got;
+    CHECK_OK(truce_batch_sign(k, seq + (uint64_t)i, NOW, b.data, b.len, out,
+                              &got, err));
+  }
+  truce_buf_release(&b);
+}
+
+/* A handle that saw the log with no journal (just after a bundle filled)
+ * must notice when another writer fills the next bundle exactly. */
+TEST(stale_handle_after_rollover) {
+  fixture f;
+  setup(&f, "stale");
+  truce_buf b;
+  truce_buf_init(&b, 64u << 20);
+  presigned(&b, &f.patrol, 1, 254); /* 2 registrations + 254 = 256 */
+  CHECK_OK(truce_log_append(f.log, b.data, b.len, NOW, NULL, NULL));
+  CHECK_EQ_U64(log_size(f.log), 256);
+  truce_log *other;
+  char err[TRUCE_ERR_MAX];
+  CHECK_OK(truce_log_open(f.dir, 0, &other, err));
+  CHECK_EQ_U64(log_size(other), 256);
+  b.len = 0;
+  presigned(&b, &f.patrol, 255, 256);
+  CHECK_OK(truce_log_append(f.log, b.data, b.len, NOW, NULL, NULL));
+  b.len = 0;
+  presigned(&b, &f.camera, 1, 1);
+  uint64_t first = 0;
+  CHECK_OK(truce_log_append(other, b.data, b.len, NOW, &first, NULL));
+  CHECK_EQ_U64(first, 512);
+  truce_log_close(other);
+  CHECK_OK(truce_log_checkpoint(f.log, &f.logkey, NULL));
+  CHECK_OK(truce_verify_log(f.dir, NULL, NULL, NULL, err));
+  truce_buf_release(&b);
+  teardown(&f);
+}
+
 /* Every allocation failing in turn: a clean error, never a crash, and the
  * log still verifies. */
 TEST(allocation_failures) {
@@ -1066,6 +1111,7 @@ int main(void) {
   RUN(recovery);
   RUN(state_snapshot);
   RUN(concurrent_writers);
+  RUN(stale_handle_after_rollover);
   RUN(allocation_failures);
   RUN(tampering_detected);
   RUN(witness_cosigns_and_catches_splits);
