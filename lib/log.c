@@ -557,6 +557,10 @@ static truce_err each_entry(truce_log *log, uint64_t from, uint64_t to,
       if (i >= from)
         rc = fn(log, i, e, n, ctx);
     }
+    /* The journal holds everything after the full bundles (more than 256
+     * entries if a rollover was interrupted): nothing comes after it. */
+    if (k >= log->nfull)
+      break;
   }
   truce_buf_release(&b);
   return rc;

@@ -545,6 +545,22 @@ TEST(recovery) {
   fd = open(next, O_WRONLY | O_CREAT, 0644);
   CHECK(write(fd, "\x00\x10half", 6) == 6);
   close(fd);
+  /* A read-only view of the interrupted state sees every entry once. */
+  {
+    truce_log *ro;
+    CHECK_OK(truce_log_open(f.dir, TRUCE_OPEN_READONLY, &ro, err));
+    CHECK_EQ_U64(log_size(ro), before + 10);
+    truce_source s;
+    CHECK_OK(truce_log_source(ro, "patrol-7", &s));
+    truce_buf e;
+    truce_buf_init(&e, TRUCE_ENTRY_MAX + 1);
+    truce_entry ent;
+    CHECK_OK(truce_log_entry(ro, before + 9, &e));
+    CHECK_OK(truce_entry_parse(e.data, e.len, &ent, err));
+    CHECK_EQ_U64(ent.seq, s.last_seq);
+    truce_buf_release(&e);
+    truce_log_close(ro);
+  }
   CHECK_OK(truce_log_open(f.dir, 0, &f.log, err));
   CHECK_EQ_U64(log_size(f.log), before + 10);
   CHECK(stat(next, &st) != 0);
