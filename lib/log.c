@@ -966,14 +966,17 @@ truce_err truce_log_entry(truce_log *log, uint64_t index, truce_buf *out) {
               "no entry %" PRIu64 " (the log has %" PRIu64 " entries)", index,
               log->size);
   if (!rc) {
-    uint64_t k = index >> TILE_H;
+    uint64_t k = index >> TILE_H, base = k << TILE_H;
     char path[TRUCE_TILE_PATH_MAX];
-    if (k < log->nfull)
+    if (k < log->nfull) {
       bundle_path(k, 256, path);
-    else
+    } else {
+      /* The journal: everything after the full bundles. */
       snprintf(path, sizeof path, "%s", PENDING);
-    rc = bundle_entry_at(log->dirfd, path,
-                         (unsigned)(index - (k << TILE_H)), out, log->errmsg);
+      base = log->nfull << TILE_H;
+    }
+    rc = bundle_entry_at(log->dirfd, path, (unsigned)(index - base), out,
+                         log->errmsg);
   }
   unlock(log);
   return rc;
