@@ -876,11 +876,15 @@ const truce_log_info *truce_log_get_info(const truce_log *log) {
   return &log->info;
 }
 
+/* Shared lock, then catch up with other writers; the caller unlocks. */
+static truce_err read_begin(truce_log *log) {
+  truce_err rc = lock(log, LOCK_SH);
+  return rc ? rc : refresh(log);
+}
+
 truce_err truce_log_size(truce_log *log, uint64_t *size) {
   *size = 0;
-  truce_err rc = lock(log, LOCK_SH);
-  if (!rc)
-    rc = refresh(log);
+  truce_err rc = read_begin(log);
   unlock(log);
   if (!rc)
     *size = log->size;
@@ -889,10 +893,16 @@ truce_err truce_log_size(truce_log *log, uint64_t *size) {
 
 /* ---- roots and proofs ---- */
 
-static truce_err root_at(truce_log *log, uint64_t size, uint8_t out[32]) {
+/* The tile reader, for the tree of `size` leaves of the current log. */
+static tile_reader *reader_at(truce_log *log, uint64_t size) {
   log->reader.size = size;
   log->reader.edge_size = log->size;
-  truce_err rc = truce_tree_root(tile_reader_node, &log->reader, size, out);
+  return &log->reader;
+}
+
+static truce_err root_at(truce_log *log, uint64_t size, uint8_t out[32]) {
+  truce_err rc = truce_tree_root(tile_reader_node, reader_at(log, size), size,
+                                 out);
   if (rc && !log->errmsg[0])
     fail(log, rc, "cannot compute the root at size %" PRIu64, size);
   return rc;
@@ -900,9 +910,7 @@ static truce_err root_at(truce_log *log, uint64_t size, uint8_t out[32]) {
 
 truce_err truce_log_root(truce_log *log, uint64_t size, uint8_t root[32]) {
   memset(root, 0, 32);
-  truce_err rc = lock(log, LOCK_SH);
-  if (!rc)
-    rc = refresh(log);
+  truce_err rc = read_begin(log);
   if (!rc && size > log->size)
     rc = fail(log, TRUCE_ERANGE, "size %" PRIu64 " is beyond the log (%" PRIu64
                                  " entries)",
@@ -916,19 +924,15 @@ truce_err truce_log_root(truce_log *log, uint64_t size, uint8_t root[32]) {
 truce_err truce_log_prove_inclusion(truce_log *log, uint64_t index,
                                     uint64_t size, truce_proof *out) {
   memset(out, 0, sizeof *out);
-  truce_err rc = lock(log, LOCK_SH);
-  if (!rc)
-    rc = refresh(log);
+  truce_err rc = read_begin(log);
   if (!rc && (size > log->size || index >= size))
     rc = fail(log, TRUCE_ERANGE,
               "no entry %" PRIu64 " in a tree of size %" PRIu64
               " (the log has %" PRIu64 ")",
               index, size, log->size);
   if (!rc) {
-    log->reader.size = size;
-    log->reader.edge_size = log->size;
-    rc = truce_inclusion_prove(tile_reader_node, &log->reader, index, size,
-                               out);
+    rc = truce_inclusion_prove(tile_reader_node, reader_at(log, size), index,
+                               size, out);
   }
   unlock(log);
   return rc;
@@ -937,19 +941,15 @@ truce_err truce_log_prove_inclusion(truce_log *log, uint64_t index,
 truce_err truce_log_prove_consistency(truce_log *log, uint64_t size1,
                                       uint64_t size2, truce_proof *out) {
   memset(out, 0, sizeof *out);
-  truce_err rc = lock(log, LOCK_SH);
-  if (!rc)
-    rc = refresh(log);
+  truce_err rc = read_begin(log);
   if (!rc && (size2 > log->size || size1 == 0 || size1 > size2))
     rc = fail(log, TRUCE_ERANGE,
               "no consistency proof from %" PRIu64 " to %" PRIu64
               " (the log has %" PRIu64 ")",
               size1, size2, log->size);
   if (!rc) {
-    log->reader.size = size2;
-    log->reader.edge_size = log->size;
-    rc = truce_consistency_prove(tile_reader_node, &log->reader, size1, size2,
-                                 out);
+    rc = truce_consistency_prove(tile_reader_node, reader_at(log, size2),
+                                 size1, size2, out);
   }
   unlock(log);
   return rc;
@@ -958,9 +958,7 @@ truce_err truce_log_prove_consistency(truce_log *log, uint64_t size1,
 /* ---- reading entries ---- */
 
 truce_err truce_log_entry(truce_log *log, uint64_t index, truce_buf *out) {
-  truce_err rc = lock(log, LOCK_SH);
-  if (!rc)
-    rc = refresh(log);
+  truce_err rc = read_begin(log);
   if (!rc && index >= log->size)
     rc = fail(log, TRUCE_ENOTFOUND,
               "no entry %" PRIu64 " (the log has %" PRIu64 " entries)", index,
@@ -987,9 +985,7 @@ truce_err truce_log_entry(truce_log *log, uint64_t index, truce_buf *out) {
 truce_err truce_log_source(truce_log *log, const char *name,
                            truce_source *out) {
   memset(out, 0, sizeof *out);
-  truce_err rc = lock(log, LOCK_SH);
-  if (!rc)
-    rc = refresh(log);
+  truce_err rc = read_begin(log);
   unlock(log);
   if (rc)
     return rc;

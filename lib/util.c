@@ -8,7 +8,7 @@
  * against 116 ns measured here, with SHA-NI); node hashing is the log's
  * hot loop, so we keep the direct interface. */
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include "internal.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -197,51 +197,14 @@ truce_err truce_buf_appendf(truce_buf *b, const char *fmt, ...) {
 }
 
 truce_err truce_buf_read_file(truce_buf *b, const char *path, char *err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int e = errno;
-    return seterr(err, e == ENOENT ? TRUCE_ENOTFOUND : TRUCE_EIO,
-                  "cannot open '%s': %s", path, strerror(e));
-  }
   struct stat st;
-  if (fstat(fd, &st) == 0 && st.st_size > 0) {
-    if ((uint64_t)st.st_size > b->max) {
-      close(fd);
-      return seterr(err, TRUCE_ETOOBIG, "'%s' is larger than %zu bytes",
-                    path, b->max);
-    }
-    truce_err rc = buf_reserve(b, (size_t)st.st_size);
-    if (rc) {
-      close(fd);
-      return seterr(err, rc, "cannot read '%s': %s", path,
-                    truce_strerror(rc));
-    }
-  }
-  for (;;) {
-    char chunk[65536];
-    ssize_t n = read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      return seterr(err, TRUCE_EIO, "cannot read '%s': %s", path,
-                    strerror(e));
-    }
-    if (n == 0)
-      break;
-    truce_err rc = truce_buf_append(b, chunk, (size_t)n);
-    if (rc) {
-      close(fd);
-      return seterr(err, rc, "cannot read '%s': %s", path,
-                    rc == TRUCE_ETOOBIG ? "file too large"
-                                        : truce_strerror(rc));
-    }
-  }
-  close(fd);
-  if (!b->data) /* empty file: still hand back a valid string */
-    return truce_buf_append(b, "", 0);
-  return TRUCE_OK;
+  if (stat(path, &st) == 0 && (uint64_t)st.st_size > b->max)
+    return seterr(err, TRUCE_ETOOBIG, "'%s' is larger than %zu bytes", path,
+                  b->max);
+  truce_err rc = read_file_at(AT_FDCWD, path, b, err);
+  if (rc == TRUCE_ETOOBIG)
+    seterr(err, rc, "'%s' is larger than %zu bytes", path, b->max);
+  return rc;
 }
 
 /* ---- base64 and hex ---- */
