@@ -49,7 +49,7 @@ HELPERS := $(B)/test/crashtest
 
 all: $(B)/truce $(B)/libtruce.a
 
-$(B)/lib/%.o: lib/%.c include/truce.h lib/internal.h lib/store.h
+$(B)/lib/%.o: lib/%.c include/truce.h $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
@@ -64,7 +64,7 @@ $(B)/libtruce.a: $(LIB_OBJ)
 $(B)/truce: $(CLI_OBJ) $(B)/libtruce.a
 	$(CC) $(LDFLAGS) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(B)/libtruce.a $(LDLIBS)
 
-$(B)/test/%: test/%.c test/test.h lib/store.h $(B)/libtruce.a
+$(B)/test/%: test/%.c test/test.h $(wildcard lib/*.h) $(B)/libtruce.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -Ilib -Itest $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 	  $(B)/libtruce.a $(LDLIBS)

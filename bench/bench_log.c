@@ -51,7 +51,7 @@ static double median(double *v, int n) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void die(const char *what, const char *msg) {
+static _Noreturn void die(const char *what, const char *msg) {
   fprintf(stderr, "bench_log: %s: %s\n", what, msg);
   exit(1);
 }

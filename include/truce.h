@@ -488,18 +488,28 @@ typedef struct truce_obs {
   char note[TRUCE_OBS_TEXT_MAX + 1];    /* free text, or "" */
 } truce_obs;
 
-/* Parse one observation from a JSON object (one line, no newline).
- * now_ms is the current time: times more than TRUCE_FUTURE_MAX_MS after
- * it are refused. On error, err names the field ("where.lat: 91.2 is out
- * of range [-90, 90]"). TRUCE_EPARSE (not JSON, wrong type, unknown
- * field), TRUCE_ERANGE, TRUCE_EVOCAB, TRUCE_ETOOBIG. */
+/* Parse one observation from a JSON object (one line, no newline; strict
+ * RFC 8259, no repeated keys). now_ms is the current time: times more
+ * than TRUCE_FUTURE_MAX_MS after it are refused. Numbers are checked as
+ * written, then stored rounded to 7 decimals (the nearest multiple of
+ * 1e-7, halves away from zero; a bearing that rounds to 360 is 0). On
+ * error, err names the field ("where.lat: 91.2 is out of range [-90,
+ * 90]") or the column. TRUCE_EPARSE (not JSON, wrong type, unknown
+ * field), TRUCE_ERANGE, TRUCE_EVOCAB, TRUCE_ETOOBIG (also: more than 256
+ * JSON values in the line). Allocates once (the JSON reader's work area,
+ * about 30 KB): TRUCE_ENOMEM. */
 truce_err truce_obs_parse(const char *json, size_t len, int64_t now_ms,
                           truce_obs *out, char *err);
 
-/* Canonical JSON of an observation (fixed key order, shortest numbers
- * that round-trip, times in UTC "Z"): appended to out, no newline.
- * truce_obs_parse(truce_obs_format(o)) == o, and formatting is a fixed
- * point. */
+/* Canonical JSON of an observation (fixed key order, numbers with at most
+ * 7 decimals and no exponent or trailing zeros, times in UTC "Z"):
+ * appended to out, no newline; nothing is appended on failure. Numbers
+ * are written rounded to 7 decimals, so truce_obs_parse(truce_obs_format(
+ * o)) == o for every o that truce_obs_parse produced (whose numbers are
+ * already rounded), and formatting is a fixed point. TRUCE_EINVAL for
+ * what no parse produces (a value outside the vocabulary, text with
+ * control characters, a non-finite number); TRUCE_ETOOBIG if out's limit
+ * is reached or the line would exceed TRUCE_OBS_LINE_MAX. */
 truce_err truce_obs_format(const truce_obs *o, truce_buf *out);
 
 /* Times: RFC 3339 with offset ("2015-02-15T00:00:00+02:00"), "Z"

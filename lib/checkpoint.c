@@ -232,8 +232,8 @@ truce_err truce_tlog_proof_parse(const char *text, size_t len, uint64_t *index,
   *note_len = 0;
   if (!text)
     return seterr(err, TRUCE_EINVAL, "tlog-proof: no text");
-  const char *q = text, *end = text + len, *line;
-  size_t n, lineno = 1;
+  const char *q = text, *end = text + len, *line = NULL;
+  size_t n = 0, lineno = 1;
   truce_err rc = TRUCE_OK;
 
   if ((rc = proof_line(&q, end, lineno, "the header", &line, &n, err)))

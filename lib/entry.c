@@ -18,9 +18,11 @@
  */
 #include "store.h"
 
-#include <jansson.h>
+#include "json.h"
+
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define ENTRY_MAGIC "truce/v1 "
 
@@ -235,31 +237,52 @@ static bool party_ok(const char *s) {
   return true;
 }
 
-static truce_err json_load_object(const char *json, size_t len, json_t **out,
+/* Parse a payload line that must be one JSON object. The json_doc is
+ * allocated (about 30 KB: too much for a library call's stack); the
+ * caller frees *doc, also on failure. */
+static truce_err json_load_object(const char *json, size_t len,
+                                  json_doc **doc, const json_node **out,
                                   char *err) {
-  json_error_t je;
-  *out = json_loadb(json, len, JSON_REJECT_DUPLICATES,
-                    &je);
-  if (!*out)
-    return seterr(err, TRUCE_EPARSE, "not JSON: %s (column %d)", je.text,
-                  je.column);
-  if (!json_is_object(*out)) {
-    json_decref(*out);
-    *out = NULL;
+  *out = NULL;
+  *doc = truce_malloc(sizeof **doc);
+  if (!*doc)
+    return seterr(err, TRUCE_ENOMEM, "out of memory");
+  truce_err rc = json_parse(*doc, json, len);
+  if (rc)
+    return seterr(err, rc, "%s", (*doc)->msg);
+  if (json_root(*doc)->type != JSON_T_OBJECT)
     return seterr(err, TRUCE_EPARSE, "not a JSON object");
-  }
+  *out = json_root(*doc);
   return TRUCE_OK;
 }
 
-static truce_err copy_string(json_t *v, const char *field, char *dst,
-                             size_t cap, char *err) {
-  if (!json_is_string(v))
+/* Is the member's key `name`? */
+static bool key_is(const json_node *m, const char *name) {
+  size_t n = strlen(name);
+  return m->key_len == n && memcmp(m->key, name, n) == 0;
+}
+
+/* A member's key for a message: at most 64 bytes, control characters
+ * and DEL shown as '?' so that a payload cannot drive a terminal. */
+static const char *key_shown(const json_node *m, char out[72]) {
+  size_t n = m->key_len < 64 ? m->key_len : 64;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)m->key[i];
+    out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+  }
+  strcpy(out + n, m->key_len > 64 ? "..." : "");
+  return out;
+}
+
+static truce_err copy_string(const json_node *v, const char *field,
+                             char *dst, size_t cap, char *err) {
+  if (v->type != JSON_T_STRING)
     return seterr(err, TRUCE_EPARSE, "%s: must be a string", field);
-  size_t n = json_string_length(v);
+  size_t n = v->len;
   if (n >= cap)
     return seterr(err, TRUCE_ETOOBIG, "%s: longer than %zu bytes", field,
                   cap - 1);
-  const char *s = json_string_value(v);
+  const char *s = v->u.str;
   if (!utf8_text_ok(s, n, false))
     return seterr(err, TRUCE_EPARSE, "%s: contains control characters",
                   field);
@@ -272,19 +295,18 @@ truce_err truce_source_parse(const char *json, size_t len, truce_source *out,
                              char *err) {
   memset(out, 0, sizeof *out);
   out->revoked_index = UINT64_MAX;
-  json_t *o;
-  truce_err rc = json_load_object(json, len, &o, err);
+  json_doc *doc;
+  const json_node *o;
+  truce_err rc = json_load_object(json, len, &doc, &o, err);
   if (rc)
-    return rc;
-  const char *k;
-  json_t *v;
+    goto done;
   bool have_key = false, have_party = false, have_means = false,
        have_rel = false;
-  json_object_foreach(o, k, v) {
-    if (strcmp(k, "name") == 0) {
+  json_foreach(o, v) {
+    if (key_is(v, "name")) {
       if ((rc = copy_string(v, "name", out->name, sizeof out->name, err)))
         goto done;
-    } else if (strcmp(k, "key") == 0) {
+    } else if (key_is(v, "key")) {
       char vk[TRUCE_VKEY_MAX];
       if ((rc = copy_string(v, "key", vk, sizeof vk, err)))
         goto done;
@@ -293,7 +315,7 @@ truce_err truce_source_parse(const char *json, size_t len, truce_source *out,
         goto done;
       }
       have_key = true;
-    } else if (strcmp(k, "party") == 0) {
+    } else if (key_is(v, "party")) {
       if ((rc = copy_string(v, "party", out->party, sizeof out->party, err)))
         goto done;
       if (!party_ok(out->party)) {
@@ -303,18 +325,16 @@ truce_err truce_source_parse(const char *json, size_t len, truce_source *out,
         goto done;
       }
       have_party = true;
-    } else if (strcmp(k, "means") == 0) {
-      if (!json_is_array(v) || json_array_size(v) == 0) {
+    } else if (key_is(v, "means")) {
+      if (v->type != JSON_T_ARRAY || v->len == 0) {
         rc = seterr(err, TRUCE_EPARSE,
                     "means: must be a non-empty list of words");
         goto done;
       }
-      size_t i;
-      json_t *m;
-      json_array_foreach(v, i, m) {
-        unsigned bit = json_is_string(m)
-                           ? truce_means_from_name(json_string_value(m),
-                                                   json_string_length(m))
+      size_t i = 0;
+      json_foreach(v, m) {
+        unsigned bit = m->type == JSON_T_STRING
+                           ? truce_means_from_name(m->u.str, m->len)
                            : 0;
         if (!bit) {
           rc = seterr(err, TRUCE_EVOCAB,
@@ -325,14 +345,17 @@ truce_err truce_source_parse(const char *json, size_t len, truce_source *out,
           goto done;
         }
         out->means |= bit;
+        i++;
       }
       have_means = true;
-    } else if (strcmp(k, "reliability") == 0) {
-      if (!json_is_number(v)) {
+    } else if (key_is(v, "reliability")) {
+      if (v->type != JSON_T_NUMBER) {
         rc = seterr(err, TRUCE_EPARSE, "reliability: must be a number");
         goto done;
       }
-      out->reliability = json_number_value(v);
+      /* The exact double, not rounded to 7 decimals: a source payload's
+       * canonical form writes the shortest round-trip digits. */
+      out->reliability = v->num;
       if (!(out->reliability > 0 && out->reliability <= 1)) {
         rc = seterr(err, TRUCE_ERANGE,
                     "reliability: %g is out of range (0, 1]",
@@ -340,12 +363,14 @@ truce_err truce_source_parse(const char *json, size_t len, truce_source *out,
         goto done;
       }
       have_rel = true;
-    } else if (strcmp(k, "description") == 0) {
+    } else if (key_is(v, "description")) {
       if ((rc = copy_string(v, "description", out->description,
                             sizeof out->description, err)))
         goto done;
     } else {
-      rc = seterr(err, TRUCE_EPARSE, "unknown field '%s'", k);
+      char shown[72];
+      rc = seterr(err, TRUCE_EPARSE, "unknown field '%s'",
+                  key_shown(v, shown));
       goto done;
     }
   }
@@ -370,7 +395,7 @@ truce_err truce_source_parse(const char *json, size_t len, truce_source *out,
     goto done;
   }
 done:
-  json_decref(o);
+  truce_free(doc);
   if (rc) {
     memset(out, 0, sizeof *out);
     out->revoked_index = UINT64_MAX;
@@ -448,24 +473,26 @@ truce_err truce_source_format(const truce_source *s, truce_buf *out) {
 /* The revocation payload: {"name": ..., "reason": ...}. */
 truce_err entry_revoke_parse(const char *json, size_t len, char *name,
                              char *reason, char *err) {
-  json_t *o;
+  json_doc *doc;
+  const json_node *o;
   name[0] = reason[0] = '\0';
-  truce_err rc = json_load_object(json, len, &o, err);
-  if (rc)
-    return rc;
-  const char *k;
-  json_t *v;
-  json_object_foreach(o, k, v) {
-    if (strcmp(k, "name") == 0)
-      rc = copy_string(v, "name", name, TRUCE_NAME_MAX + 1, err);
-    else if (strcmp(k, "reason") == 0)
-      rc = copy_string(v, "reason", reason, TRUCE_OBS_TEXT_MAX + 1, err);
-    else
-      rc = seterr(err, TRUCE_EPARSE, "unknown field '%s'", k);
-    if (rc)
-      break;
+  truce_err rc = json_load_object(json, len, &doc, &o, err);
+  if (!rc) {
+    json_foreach(o, v) {
+      if (key_is(v, "name")) {
+        rc = copy_string(v, "name", name, TRUCE_NAME_MAX + 1, err);
+      } else if (key_is(v, "reason")) {
+        rc = copy_string(v, "reason", reason, TRUCE_OBS_TEXT_MAX + 1, err);
+      } else {
+        char shown[72];
+        rc = seterr(err, TRUCE_EPARSE, "unknown field '%s'",
+                    key_shown(v, shown));
+      }
+      if (rc)
+        break;
+    }
   }
-  json_decref(o);
+  truce_free(doc);
   if (!rc && (name[0] == '\0' || reason[0] == '\0'))
     rc = seterr(err, TRUCE_EPARSE, "missing field '%s'",
                 name[0] ? "reason" : "name");

@@ -25,8 +25,6 @@
  */
 #include "internal.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 
 #define MS_PER_DAY INT64_C(86400000)
 /* Days from 0000-01-01 to 1970-01-01 in the proleptic Gregorian calendar:
@@ -67,23 +65,26 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
          (m > 2 && is_leap(y)) + (d - 1);
 }
 
-/* The inverse, for any day the int64 millisecond range can name. */
+/* The inverse, for any day the int64 millisecond range can name; used
+ * only to format times, once per observation the log checks, so without
+ * loops: count in 400-year eras of 146097 days, with years starting on
+ * 1 March so that the leap day ends the year. Within an era, day doe
+ * (0..146096) is in year yoe = (doe - doe/1460 + doe/36524 - doe/146096)
+ * / 365, each term taking out one leap day per 4, 100 and 400 years;
+ * months from March have the lengths 31 30 31 30 31 31 30 31 30 31 31
+ * (28 or 29), which (153 * mp + 2) / 5 gives the starts of. Checked
+ * against the day-by-day walk in test_time_every_day and over the whole
+ * range in test_time_format_writer. */
 static void civil_from_days(int64_t days, int64_t *y, int *m, int *d) {
-  int64_t n = days + DAYS_0000_TO_1970; /* days since 0000-01-01 */
-  /* 146097 days per 400 years: the estimate is off by at most one. */
-  int64_t year = floor_div(n * 400, 146097);
-  while (days_before_year(year + 1) <= n)
-    year++;
-  while (days_before_year(year) > n)
-    year--;
-  int doy = (int)(n - days_before_year(year)); /* 0..365 */
-  int month = 12;
-  while (month > 1 &&
-         cum_days[month - 1] + (month > 2 && is_leap(year)) > doy)
-    month--;
-  *y = year;
-  *m = month;
-  *d = doy - cum_days[month - 1] - (month > 2 && is_leap(year)) + 1;
+  int64_t z = days + DAYS_0000_TO_1970 - 60; /* days since 0000-03-01 */
+  int64_t era = floor_div(z, 146097);
+  int64_t doe = z - era * 146097;                                /* 0.. */
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);         /* 0..365 */
+  int64_t mp = (5 * doy + 2) / 153;                              /* 0..11 */
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
 }
 
 /* n decimal digits at s, or -1. */
@@ -155,6 +156,30 @@ truce_err truce_time_parse(const char *s, size_t len, int64_t *t_ms) {
   return TRUCE_OK;
 }
 
+/* v (>= 0) in decimal, zero-padded to at least `width` digits. */
+static char *put_digits(char *o, uint64_t v, int width) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n < width)
+    tmp[n++] = '0';
+  while (n)
+    *o++ = tmp[--n];
+  return o;
+}
+
+static void put2(char *o, int v) {
+  o[0] = (char)('0' + v / 10);
+  o[1] = (char)('0' + v % 10);
+}
+
+/* Written by hand, not with snprintf: the log formats a time for every
+ * observation it checks, and snprintf's format parsing was most of the
+ * cost. The output is what "%04d-%02d-%02dT%02d:%02d:%02d[.%03d]Z"
+ * gives, negative years included ("-001" is year -1). */
 void truce_time_format(int64_t t_ms, char out[32]) {
   /* Split without overflow at either end of int64. */
   int64_t days = t_ms / MS_PER_DAY, rem = t_ms % MS_PER_DAY;
@@ -168,16 +193,35 @@ void truce_time_format(int64_t t_ms, char out[32]) {
   int ms = (int)(rem % 1000);
   int s = (int)(rem / 1000 % 60), mi = (int)(rem / 60000 % 60);
   int h = (int)(rem / 3600000);
-  /* At most 30 characters for any int64 (a 9-digit year); gcc cannot
-   * prove that, so format into room it can see and copy. */
-  char tmp[64];
-  if (ms)
-    snprintf(tmp, sizeof tmp, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             y, m, d, h, mi, s, ms);
-  else
-    snprintf(tmp, sizeof tmp, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02dZ", y, m,
-             d, h, mi, s);
-  size_t n = strnlen(tmp, 31);
-  memcpy(out, tmp, n);
-  out[n] = '\0';
+  /* At most 30 characters for any int64 (a 9-digit year). */
+  char *o = out;
+  if (y >= 0 && y <= 9999) { /* every time a log holds */
+    put2(o, (int)y / 100);
+    put2(o + 2, (int)y % 100);
+    o += 4;
+  } else if (y < 0) {
+    *o++ = '-';
+    o = put_digits(o, (uint64_t)-y, 3);
+  } else {
+    o = put_digits(o, (uint64_t)y, 4);
+  }
+  o[0] = '-';
+  put2(o + 1, m);
+  o[3] = '-';
+  put2(o + 4, d);
+  o[6] = 'T';
+  put2(o + 7, h);
+  o[9] = ':';
+  put2(o + 10, mi);
+  o[12] = ':';
+  put2(o + 13, s);
+  o += 15;
+  if (ms) {
+    o[0] = '.';
+    o[1] = (char)('0' + ms / 100);
+    put2(o + 2, ms % 100);
+    o += 4;
+  }
+  o[0] = 'Z';
+  o[1] = '\0';
 }
