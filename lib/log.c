@@ -35,6 +35,7 @@
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,7 +51,6 @@ struct truce_log {
   int pendfd; /* var/pending open for appending, or -1 */
   unsigned flags;
   truce_log_info info;
-  char errmsg[TRUCE_ERR_MAX];
 
   /* What we have loaded from disk. */
   uint64_t size;       /* entries */
@@ -67,7 +67,16 @@ struct truce_log {
   registry reg;
   bool state_dirty;
   tile_reader reader; /* for roots and proofs; its cache persists */
+  /* Threads sharing a handle: the mutex guards everything above; flock
+   * (taken after it) guards the folder against other processes. */
+  pthread_mutex_t mu;
+  bool mu_ready;
 };
+
+/* A handle may be shared by threads, so the last message is per thread
+ * (like errno): truce_log_errmsg gives the calling thread's. */
+static _Thread_local char errbuf[TRUCE_ERR_MAX];
+#define ERRMSG(log) ((void)(log), errbuf)
 
 static bool writable(const truce_log *log) {
   return !(log->flags & TRUCE_OPEN_READONLY);
@@ -81,7 +90,7 @@ static truce_err fail(truce_log *log, truce_err rc, const char *fmt, ...)
 static truce_err fail(truce_log *log, truce_err rc, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(log->errmsg, sizeof log->errmsg, fmt, ap);
+  vsnprintf(ERRMSG(log), TRUCE_ERR_MAX, fmt, ap);
   va_end(ap);
   return rc;
 }
@@ -144,7 +153,10 @@ truce_err log_info_parse(const char *text, size_t len,
 
 /* ---- locking ---- */
 
+/* lock() always leaves the handle's mutex held, even when flock fails,
+ * and every lock() is paired with one unlock(): callers need no branch. */
 static truce_err lock(truce_log *log, int how) {
+  pthread_mutex_lock(&log->mu);
   if (log->lockfd < 0)
     return TRUCE_OK;
   while (flock(log->lockfd, how) != 0) {
@@ -158,6 +170,7 @@ static truce_err lock(truce_log *log, int how) {
 static void unlock(truce_log *log) {
   if (log->lockfd >= 0)
     flock(log->lockfd, LOCK_UN);
+  pthread_mutex_unlock(&log->mu);
 }
 
 /* ---- creating ---- */
@@ -239,7 +252,7 @@ static truce_err full_tile(truce_log *log, int level, uint64_t index,
     bundle_path(index, 256, bp);
     truce_buf b;
     truce_buf_init(&b, BUNDLE_BYTES_MAX);
-    truce_err rc = read_file_at(log->dirfd, bp, &b, log->errmsg);
+    truce_err rc = read_file_at(log->dirfd, bp, &b, ERRMSG(log));
     size_t off = 0;
     unsigned i = 0;
     const uint8_t *e;
@@ -271,7 +284,7 @@ static truce_err full_tile(truce_log *log, int level, uint64_t index,
     truce_free(below);
   }
   if (writable(log))
-    return write_file_atomic(log->dirfd, path, out, 8192, true, log->errmsg);
+    return write_file_atomic(log->dirfd, path, out, 8192, true, ERRMSG(log));
   return TRUCE_OK;
 }
 
@@ -291,7 +304,7 @@ static truce_err edge_push(truce_log *log, uint64_t leaf_index,
       char path[TRUCE_TILE_PATH_MAX];
       truce_tile_path(level, tile, 256, path);
       truce_err rc = write_file_atomic(log->dirfd, path, log->edge[level],
-                                       8192, true, log->errmsg);
+                                       8192, true, ERRMSG(log));
       if (rc)
         return rc;
     }
@@ -387,7 +400,7 @@ static truce_err record_end(int fd, uint64_t k, uint64_t *off) {
 }
 
 static truce_err sync_var(truce_log *log) {
-  return fsync_parent(log->dirfd, PENDING, log->errmsg);
+  return fsync_parent(log->dirfd, PENDING, ERRMSG(log));
 }
 
 /* Copy bytes [from, to) of fd into a new file (fdatasync'd). */
@@ -454,12 +467,12 @@ static truce_err rollover(truce_log *log) {
   char path[TRUCE_TILE_PATH_MAX];
   bundle_path(log->nfull, 256, path);
   if (!rc)
-    rc = mkdirs_for(log->dirfd, path, log->errmsg);
+    rc = mkdirs_for(log->dirfd, path, ERRMSG(log));
   if (!rc && renameat(log->dirfd, PENDING, log->dirfd, path) != 0)
     rc = fail(log, TRUCE_EIO, "cannot rename %s to %s: %s", PENDING, path,
               strerror(errno));
   if (!rc)
-    rc = fsync_parent(log->dirfd, path, log->errmsg);
+    rc = fsync_parent(log->dirfd, path, ERRMSG(log));
   if (!rc)
     rc = sync_var(log);
   if (!rc && tail &&
@@ -498,11 +511,11 @@ static truce_err recover_rollover(truce_log *log) {
     /* Truncated to 256: finish step 3. */
     char path[TRUCE_TILE_PATH_MAX];
     bundle_path(count_full_bundles(log), 256, path);
-    rc = mkdirs_for(log->dirfd, path, log->errmsg);
+    rc = mkdirs_for(log->dirfd, path, ERRMSG(log));
     if (!rc && renameat(log->dirfd, PENDING, log->dirfd, path) != 0)
       rc = fail(log, TRUCE_EIO, "cannot rename %s to %s", PENDING, path);
     if (!rc)
-      rc = fsync_parent(log->dirfd, path, log->errmsg);
+      rc = fsync_parent(log->dirfd, path, ERRMSG(log));
     if (rc)
       return rc;
   }
@@ -529,11 +542,11 @@ static truce_err each_entry(truce_log *log, uint64_t from, uint64_t to,
     b.len = 0;
     if (k < log->nfull) {
       bundle_path(k, 256, path);
-      rc = read_file_at(log->dirfd, path, &b, log->errmsg);
+      rc = read_file_at(log->dirfd, path, &b, ERRMSG(log));
       limit = b.len;
     } else {
       snprintf(path, sizeof path, "%s", PENDING);
-      rc = read_file_at(log->dirfd, PENDING, &b, log->errmsg);
+      rc = read_file_at(log->dirfd, PENDING, &b, ERRMSG(log));
       limit = log->pend_len;
     }
     size_t off = 0;
@@ -774,6 +787,11 @@ truce_err truce_log_open(const char *dir, unsigned flags, truce_log **out,
     return seterr(err, TRUCE_ENOMEM, "out of memory");
   log->flags = flags;
   log->lockfd = log->pendfd = -1;
+  if (pthread_mutex_init(&log->mu, NULL) != 0) {
+    truce_free(log);
+    return seterr(err, TRUCE_ENOMEM, "cannot create a mutex");
+  }
+  log->mu_ready = true;
   registry_init(&log->reg);
   log->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   truce_err rc = TRUCE_OK;
@@ -805,25 +823,24 @@ truce_err truce_log_open(const char *dir, unsigned flags, truce_log **out,
   } else {
     log->lockfd = openat(log->dirfd, LOCKFILE, O_RDONLY | O_CLOEXEC);
   }
-  if ((rc = tile_reader_init(&log->reader, log->dirfd, 0, log->errmsg))) {
+  if ((rc = tile_reader_init(&log->reader, log->dirfd, 0, ERRMSG(log)))) {
     seterr(err, rc, "out of memory");
     goto fail;
   }
   log->reader.edge = (const uint8_t(*)[256][32])log->edge;
   log->reader.edge_n = log->edge_n;
-  if ((rc = lock(log, writable(log) ? LOCK_EX : LOCK_SH))) {
-    seterr(err, rc, "%s", log->errmsg);
-    goto fail;
-  }
-  rc = load(log, false);
+  rc = lock(log, writable(log) ? LOCK_EX : LOCK_SH);
+  if (!rc)
+    rc = load(log, false);
   unlock(log);
   if (rc) {
-    seterr(err, rc, "%s: %s", dir, log->errmsg);
+    seterr(err, rc, "%s: %s", dir, ERRMSG(log));
     goto fail;
   }
   *out = log;
   return TRUCE_OK;
 fail:
+  log->state_dirty = false; /* nothing half-loaded is saved */
   truce_log_close(log);
   return rc;
 }
@@ -842,7 +859,7 @@ static truce_err save_state(truce_log *log) {
    * plain rename is enough (write_file_atomic also syncs, harmlessly). */
   if (!rc)
     rc = write_file_atomic(log->dirfd, STATEFILE, b.data, b.len, false,
-                           log->errmsg);
+                           ERRMSG(log));
   truce_buf_release(&b);
   if (!rc)
     log->state_dirty = false;
@@ -852,9 +869,9 @@ static truce_err save_state(truce_log *log) {
 void truce_log_close(truce_log *log) {
   if (!log)
     return;
-  if (log->dirfd >= 0 && log->state_dirty && writable(log) &&
-      lock(log, LOCK_EX) == TRUCE_OK) {
-    if (refresh(log) == TRUCE_OK)
+  if (log->mu_ready && log->dirfd >= 0 && log->state_dirty &&
+      writable(log)) {
+    if (lock(log, LOCK_EX) == TRUCE_OK && refresh(log) == TRUCE_OK)
       save_state(log);
     unlock(log);
   }
@@ -865,11 +882,13 @@ void truce_log_close(truce_log *log) {
     close(log->lockfd);
   if (log->dirfd >= 0)
     close(log->dirfd);
+  if (log->mu_ready)
+    pthread_mutex_destroy(&log->mu);
   truce_free(log);
 }
 
 const char *truce_log_errmsg(const truce_log *log) {
-  return log ? log->errmsg : "out of memory";
+  return log ? ERRMSG(log) : "out of memory";
 }
 
 const truce_log_info *truce_log_get_info(const truce_log *log) {
@@ -895,6 +914,7 @@ truce_err truce_log_size(truce_log *log, uint64_t *size) {
 
 /* The tile reader, for the tree of `size` leaves of the current log. */
 static tile_reader *reader_at(truce_log *log, uint64_t size) {
+  log->reader.err = ERRMSG(log); /* this thread's */
   log->reader.size = size;
   log->reader.edge_size = log->size;
   return &log->reader;
@@ -903,7 +923,7 @@ static tile_reader *reader_at(truce_log *log, uint64_t size) {
 static truce_err root_at(truce_log *log, uint64_t size, uint8_t out[32]) {
   truce_err rc = truce_tree_root(tile_reader_node, reader_at(log, size), size,
                                  out);
-  if (rc && !log->errmsg[0])
+  if (rc && !ERRMSG(log)[0])
     fail(log, rc, "cannot compute the root at size %" PRIu64, size);
   return rc;
 }
@@ -974,7 +994,7 @@ truce_err truce_log_entry(truce_log *log, uint64_t index, truce_buf *out) {
       base = log->nfull << TILE_H;
     }
     rc = bundle_entry_at(log->dirfd, path, (unsigned)(index - base), out,
-                         log->errmsg);
+                         ERRMSG(log));
   }
   unlock(log);
   return rc;
@@ -1005,10 +1025,14 @@ size_t truce_log_source_count(truce_log *log) {
 
 truce_err truce_log_source_at(truce_log *log, size_t i, truce_source *out) {
   memset(out, 0, sizeof *out);
+  pthread_mutex_lock(&log->mu);
+  truce_err rc = TRUCE_OK;
   if (i >= log->reg.n)
-    return fail(log, TRUCE_ENOTFOUND, "no source %zu", i);
-  *out = log->reg.src[i];
-  return TRUCE_OK;
+    rc = fail(log, TRUCE_ENOTFOUND, "no source %zu", i);
+  else
+    *out = log->reg.src[i];
+  pthread_mutex_unlock(&log->mu);
+  return rc;
 }
 
 /* ---- appending ---- */
@@ -1105,13 +1129,20 @@ static truce_err prepare(truce_log *log, const char *data, size_t len,
       memcpy(p->sigpub[p->n], signed_by, 32);
     } else if (!rc) {
       const truce_vkey *key = NULL;
+      truce_vkey known;
       if (e->kind != TRUCE_ENTRY_BATCH) {
         if (strcmp(e->signer, log->info.admin_key.name) == 0)
           key = &log->info.admin_key;
       } else {
+        /* Without the lock: the registry may be a little behind, which
+         * only means commit verifies what this could not. */
+        pthread_mutex_lock(&log->mu);
         const truce_source *s = registry_find(&log->reg, e->signer);
-        if (s)
-          key = &s->key;
+        if (s) {
+          known = s->key;
+          key = &known;
+        }
+        pthread_mutex_unlock(&log->mu);
       }
       if (key) {
         rc = truce_note_verify(&e->note, key, 1, NULL, NULL, err);
@@ -1224,7 +1255,7 @@ static truce_err commit(truce_log *log, prepared *p, uint64_t *first,
     /* The entries are durable; only derived files failed. Reload so the
      * next operation starts from the disk's truth. */
     char msg[TRUCE_ERR_MAX];
-    memcpy(msg, log->errmsg, sizeof msg);
+    memcpy(msg, ERRMSG(log), sizeof msg);
     load(log, false);
     fail(log, rc, "appended, but %s", msg);
   }
@@ -1243,13 +1274,13 @@ truce_err truce_log_append(truce_log *log, const char *entries, size_t len,
     *count = 0;
   if (!writable(log))
     return fail(log, TRUCE_EINVAL, "the log was opened read-only");
-  log->errmsg[0] = '\0';
+  ERRMSG(log)[0] = '\0';
   prepared p;
   truce_err rc = prepare(log, entries, len, now_ms, NULL, &p);
-  if (!rc)
-    rc = lock(log, LOCK_EX);
   if (!rc) {
-    rc = refresh(log);
+    rc = lock(log, LOCK_EX);
+    if (!rc)
+      rc = refresh(log);
     if (!rc)
       rc = commit(log, &p, first, count);
     unlock(log);
@@ -1267,7 +1298,7 @@ truce_err truce_log_submit(truce_log *log, const truce_skey *source,
     *count = 0;
   if (!writable(log))
     return fail(log, TRUCE_EINVAL, "the log was opened read-only");
-  log->errmsg[0] = '\0';
+  ERRMSG(log)[0] = '\0';
   truce_err rc = lock(log, LOCK_EX);
   if (!rc)
     rc = refresh(log);
@@ -1310,7 +1341,7 @@ static truce_err admin_append(truce_log *log, const truce_skey *admin,
     return fail(log, TRUCE_ENOKEY,
                 "this is not the log's administrator key (%s)",
                 log->info.admin_key.name);
-  log->errmsg[0] = '\0';
+  ERRMSG(log)[0] = '\0';
   truce_err rc = lock(log, LOCK_EX);
   if (!rc)
     rc = refresh(log);
@@ -1375,7 +1406,7 @@ static truce_err check_previous(truce_log *log, uint64_t *prev_size) {
   *prev_size = UINT64_MAX;
   truce_buf b;
   truce_buf_init(&b, TRUCE_NOTE_MAX);
-  truce_err rc = read_file_at(log->dirfd, "checkpoint", &b, log->errmsg);
+  truce_err rc = read_file_at(log->dirfd, "checkpoint", &b, ERRMSG(log));
   if (rc == TRUCE_ENOTFOUND) {
     truce_buf_release(&b);
     return TRUCE_OK;
@@ -1418,7 +1449,7 @@ static truce_err write_partials(truce_log *log) {
     char path[TRUCE_TILE_PATH_MAX];
     truce_tile_path(level, count >> TILE_H, w, path);
     rc = write_file_atomic(log->dirfd, path, log->edge[level],
-                           (size_t)w * 32, true, log->errmsg);
+                           (size_t)w * 32, true, ERRMSG(log));
   }
   unsigned w = (unsigned)(log->size & 255);
   if (!rc && w) {
@@ -1427,12 +1458,12 @@ static truce_err write_partials(truce_log *log) {
     if (!file_exists_at(log->dirfd, path)) {
       truce_buf b;
       truce_buf_init(&b, BUNDLE_BYTES_MAX);
-      rc = read_file_at(log->dirfd, PENDING, &b, log->errmsg);
+      rc = read_file_at(log->dirfd, PENDING, &b, ERRMSG(log));
       if (!rc && b.len < log->pend_len)
         rc = fail(log, TRUCE_ETAMPER, "%s is shorter than expected", PENDING);
       if (!rc)
         rc = write_file_atomic(log->dirfd, path, b.data,
-                               (size_t)log->pend_len, true, log->errmsg);
+                               (size_t)log->pend_len, true, ERRMSG(log));
       truce_buf_release(&b);
     }
   }
@@ -1447,7 +1478,7 @@ truce_err truce_log_checkpoint(truce_log *log, const truce_skey *logkey,
       strcmp(logkey->vkey.name, log->info.log_key.name) != 0)
     return fail(log, TRUCE_ENOKEY, "this is not the log's key (%s)",
                 log->info.log_key.name);
-  log->errmsg[0] = '\0';
+  ERRMSG(log)[0] = '\0';
   truce_err rc = lock(log, LOCK_EX);
   if (!rc)
     rc = refresh(log);
@@ -1462,7 +1493,7 @@ truce_err truce_log_checkpoint(truce_log *log, const truce_skey *logkey,
   truce_buf_init(&note, TRUCE_NOTE_MAX);
   if (!rc && file_exists_at(log->dirfd, hist)) {
     /* Same size again: keep the note with its cosignatures. */
-    rc = read_file_at(log->dirfd, hist, &note, log->errmsg);
+    rc = read_file_at(log->dirfd, hist, &note, ERRMSG(log));
   } else if (!rc) {
     truce_checkpoint c;
     memset(&c, 0, sizeof c);
@@ -1480,11 +1511,11 @@ truce_err truce_log_checkpoint(truce_log *log, const truce_skey *logkey,
     truce_buf_release(&text);
     if (!rc)
       rc = write_file_atomic(log->dirfd, hist, note.data, note.len, false,
-                             log->errmsg);
+                             ERRMSG(log));
   }
   if (!rc && prev != log->size)
     rc = write_file_atomic(log->dirfd, "checkpoint", note.data, note.len,
-                           false, log->errmsg);
+                           false, ERRMSG(log));
   if (!rc)
     save_state(log);
   if (!rc && out)
@@ -1498,14 +1529,14 @@ truce_err truce_log_add_cosignatures(truce_log *log, uint64_t size,
                                      const char *lines, size_t len) {
   if (!writable(log))
     return fail(log, TRUCE_EINVAL, "the log was opened read-only");
-  log->errmsg[0] = '\0';
+  ERRMSG(log)[0] = '\0';
   char hist[64];
   snprintf(hist, sizeof hist, "checkpoints/%" PRIu64, size);
   truce_err rc = lock(log, LOCK_EX);
   truce_buf note;
   truce_buf_init(&note, TRUCE_NOTE_MAX);
   if (!rc)
-    rc = read_file_at(log->dirfd, hist, &note, log->errmsg);
+    rc = read_file_at(log->dirfd, hist, &note, ERRMSG(log));
   if (rc == TRUCE_ENOTFOUND)
     fail(log, rc, "no checkpoint of size %" PRIu64 " was made", size);
   /* Append each line that is not there yet. */
@@ -1536,7 +1567,7 @@ truce_err truce_log_add_cosignatures(truce_log *log, uint64_t size,
     fail(log, rc, "the cosigned checkpoint does not verify: %s", err);
   if (!rc)
     rc = write_file_atomic(log->dirfd, hist, note.data, note.len, false,
-                           log->errmsg);
+                           ERRMSG(log));
   if (!rc) {
     truce_buf cur;
     truce_buf_init(&cur, TRUCE_NOTE_MAX);
@@ -1546,7 +1577,7 @@ truce_err truce_log_add_cosignatures(truce_log *log, uint64_t size,
                               &cc, NULL, NULL, NULL) == TRUCE_OK &&
         cc.size == size)
       rc = write_file_atomic(log->dirfd, "checkpoint", note.data, note.len,
-                             false, log->errmsg);
+                             false, ERRMSG(log));
     truce_buf_release(&cur);
   }
   truce_buf_release(&note);
