@@ -71,6 +71,10 @@ struct truce_log {
    * (taken after it) guards the folder against other processes. */
   pthread_mutex_t mu;
   bool mu_ready;
+  /* The registry is also read without the mutex, by appends checking
+   * signatures before they queue for it: whoever changes the registry
+   * (holding the mutex) takes this for writing. */
+  pthread_rwlock_t reg_lock;
 };
 
 /* A handle may be shared by threads, so the last message is per thread
@@ -740,7 +744,18 @@ static truce_err load(truce_log *log, bool registry_valid) {
 
 /* Catch up with what other processes appended since we last looked.
  * Caller holds the lock. */
+static truce_err refresh_registry_locked(truce_log *log);
+
+/* Catch up with what other processes appended since we last looked.
+ * Caller holds the lock. */
 static truce_err refresh(truce_log *log) {
+  pthread_rwlock_wrlock(&log->reg_lock);
+  truce_err rc = refresh_registry_locked(log);
+  pthread_rwlock_unlock(&log->reg_lock);
+  return rc;
+}
+
+static truce_err refresh_registry_locked(truce_log *log) {
   struct stat st;
   bool exists = fstatat(log->dirfd, PENDING, &st, 0) == 0;
   /* Another writer may have filled a bundle and left no journal behind:
@@ -791,6 +806,11 @@ truce_err truce_log_open(const char *dir, unsigned flags, truce_log **out,
     truce_free(log);
     return seterr(err, TRUCE_ENOMEM, "cannot create a mutex");
   }
+  if (pthread_rwlock_init(&log->reg_lock, NULL) != 0) {
+    pthread_mutex_destroy(&log->mu);
+    truce_free(log);
+    return seterr(err, TRUCE_ENOMEM, "cannot create a lock");
+  }
   log->mu_ready = true;
   registry_init(&log->reg);
   log->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -830,8 +850,10 @@ truce_err truce_log_open(const char *dir, unsigned flags, truce_log **out,
   log->reader.edge = (const uint8_t(*)[256][32])log->edge;
   log->reader.edge_n = log->edge_n;
   rc = lock(log, writable(log) ? LOCK_EX : LOCK_SH);
+  pthread_rwlock_wrlock(&log->reg_lock);
   if (!rc)
     rc = load(log, false);
+  pthread_rwlock_unlock(&log->reg_lock);
   unlock(log);
   if (rc) {
     seterr(err, rc, "%s: %s", dir, ERRMSG(log));
@@ -882,8 +904,10 @@ void truce_log_close(truce_log *log) {
     close(log->lockfd);
   if (log->dirfd >= 0)
     close(log->dirfd);
-  if (log->mu_ready)
+  if (log->mu_ready) {
     pthread_mutex_destroy(&log->mu);
+    pthread_rwlock_destroy(&log->reg_lock);
+  }
   truce_free(log);
 }
 
@@ -1136,13 +1160,13 @@ static truce_err prepare(truce_log *log, const char *data, size_t len,
       } else {
         /* Without the lock: the registry may be a little behind, which
          * only means commit verifies what this could not. */
-        pthread_mutex_lock(&log->mu);
+        pthread_rwlock_rdlock(&log->reg_lock);
         const truce_source *s = registry_find(&log->reg, e->signer);
         if (s) {
           known = s->key;
           key = &known;
         }
-        pthread_mutex_unlock(&log->mu);
+        pthread_rwlock_unlock(&log->reg_lock);
       }
       if (key) {
         rc = truce_note_verify(&e->note, key, 1, NULL, NULL, err);
@@ -1188,6 +1212,7 @@ static truce_err prepare(truce_log *log, const char *data, size_t len,
 static truce_err commit(truce_log *log, prepared *p, uint64_t *first,
                         uint64_t *count) {
   registry_undo undo;
+  pthread_rwlock_wrlock(&log->reg_lock);
   registry_undo_begin(&undo, &log->reg);
   char err[TRUCE_ERR_MAX];
   truce_err rc = TRUCE_OK;
@@ -1209,6 +1234,13 @@ static truce_err commit(truce_log *log, prepared *p, uint64_t *first,
     if (rc)
       fail(log, rc, "entry %zu%s%s (seq %" PRIu64 "): %s", i + 1,
            e->signer[0] ? " from " : "", e->signer, e->seq, err);
+  }
+  if (rc)
+    registry_rollback(&log->reg, &undo);
+  pthread_rwlock_unlock(&log->reg_lock);
+  if (rc) {
+    registry_undo_release(&undo);
+    return rc;
   }
 
   /* Write and make durable. */
@@ -1233,7 +1265,9 @@ static truce_err commit(truce_log *log, prepared *p, uint64_t *first,
     }
   }
   if (rc) {
+    pthread_rwlock_wrlock(&log->reg_lock);
     registry_rollback(&log->reg, &undo);
+    pthread_rwlock_unlock(&log->reg_lock);
     registry_undo_release(&undo);
     return rc;
   }
@@ -1256,7 +1290,9 @@ static truce_err commit(truce_log *log, prepared *p, uint64_t *first,
      * next operation starts from the disk's truth. */
     char msg[TRUCE_ERR_MAX];
     memcpy(msg, ERRMSG(log), sizeof msg);
+    pthread_rwlock_wrlock(&log->reg_lock);
     load(log, false);
+    pthread_rwlock_unlock(&log->reg_lock);
     fail(log, rc, "appended, but %s", msg);
   }
   if (first)
