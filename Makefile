@@ -64,7 +64,7 @@ $(B)/libtruce.a: $(LIB_OBJ)
 $(B)/truce: $(CLI_OBJ) $(B)/libtruce.a
 	$(CC) $(LDFLAGS) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(B)/libtruce.a $(LDLIBS)
 
-$(B)/test/%: test/%.c test/test.h $(wildcard lib/*.h) $(B)/libtruce.a
+$(B)/test/%: test/%.c $(wildcard test/*.h) $(wildcard lib/*.h) $(B)/libtruce.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -Ilib -Itest $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 	  $(B)/libtruce.a $(LDLIBS)

@@ -6,50 +6,13 @@
  */
 #include "internal.h"
 #include "test.h"
+#include "vectors.h"
 
 #include <jansson.h>
 
 #define VEC_CP "vectors/tlog/extracted/checkpoint_and_tlog_proof_vectors.json"
 #define VEC_REKOR "vectors/tlog/extracted/rekor_v2_e2e_vectors.json"
 #define VEC_TILES "vectors/tlog/extracted/tiles_vectors.json"
-
-static json_t *load(const char *rel) {
-  const char *path = shared_path(rel);
-  if (!path)
-    return NULL;
-  json_error_t e;
-  json_t *j = json_load_file(path, 0, &e);
-  if (!j)
-    fprintf(stderr, "%s:%d: %s\n", path, e.line, e.text);
-  return j;
-}
-
-static const char *jstr(const json_t *o, const char *key) {
-  return json_string_value(json_object_get(o, key));
-}
-
-static uint64_t jint(const json_t *o, const char *key) {
-  return (uint64_t)json_integer_value(json_object_get(o, key));
-}
-
-static int unhex(const char *s, uint8_t *out, size_t n) {
-  size_t got = 0;
-  if (!s || truce_hex_decode(s, strlen(s), out, n, &got) || got != n)
-    return -1;
-  return 0;
-}
-
-static int unb64(const char *s, uint8_t *out, size_t cap, size_t *n) {
-  return s ? (int)truce_base64_decode(s, strlen(s), out, cap, n) : -1;
-}
-
-static truce_vkey vkey(const char *s) {
-  truce_vkey k;
-  char err[TRUCE_ERR_MAX] = "";
-  truce_err rc = truce_vkey_parse(s, strlen(s), &k, err);
-  CHECK_MSG(rc == TRUCE_OK, "vkey %s: %s", s, err);
-  return k;
-}
 
 /* The text of a note: up to its last blank line. Done here by hand so
  * that a checkpoint's body can be looked at even when the note as a

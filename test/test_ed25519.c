@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 #include "test.h"
+#include "vectors.h"
 
 #include <jansson.h>
 
@@ -31,24 +32,6 @@ static const int accepted_pinned[] = {
     681, 689, 697, 711, 725, 738, 765, 773, 781, 789, 797, 832, 899};
 #define N_PINNED (sizeof accepted_pinned / sizeof *accepted_pinned)
 #define N_CCTV 914
-
-static json_t *load(const char *rel) {
-  const char *path = shared_path(rel);
-  if (!path)
-    return NULL;
-  json_error_t e;
-  json_t *j = json_load_file(path, 0, &e);
-  if (!j)
-    fprintf(stderr, "%s:%d: %s\n", path, e.line, e.text);
-  return j;
-}
-
-static int unhex(const char *s, uint8_t *out, size_t n) {
-  size_t got = 0;
-  if (!s || truce_hex_decode(s, strlen(s), out, n, &got) || got != n)
-    return -1;
-  return 0;
-}
 
 static bool pinned(int number) {
   for (size_t i = 0; i < N_PINNED; i++)

@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 #include "test.h"
+#include "vectors.h"
 
 #include <jansson.h>
 
@@ -15,29 +16,6 @@ static const char peter_vkey[] =
     "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 static const char peter_skey[] = "PRIVATE+KEY+PeterNeumann+c74f20a3+"
                                  "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
-
-static json_t *load(const char *rel) {
-  const char *path = shared_path(rel);
-  if (!path)
-    return NULL;
-  json_error_t e;
-  json_t *j = json_load_file(path, 0, &e);
-  if (!j)
-    fprintf(stderr, "%s:%d: %s\n", path, e.line, e.text);
-  return j;
-}
-
-static const char *jstr(const json_t *o, const char *key) {
-  return json_string_value(json_object_get(o, key));
-}
-
-/* Decode hex that must be exactly n bytes. */
-static int unhex(const char *s, uint8_t *out, size_t n) {
-  size_t got = 0;
-  if (!s || truce_hex_decode(s, strlen(s), out, n, &got) || got != n)
-    return -1;
-  return 0;
-}
 
 static uint32_t hex_id(const char *s) { return (uint32_t)strtoul(s, NULL, 16); }
 

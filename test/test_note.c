@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 #include "test.h"
+#include "vectors.h"
 
 #include <jansson.h>
 
@@ -22,36 +23,6 @@ static const char peter_sig_line[] =
     "\xe2\x80\x94 PeterNeumann "
     "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGU"
     "gYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
-
-static json_t *load(const char *rel) {
-  const char *path = shared_path(rel);
-  if (!path)
-    return NULL;
-  json_error_t e;
-  json_t *j = json_load_file(path, 0, &e);
-  if (!j)
-    fprintf(stderr, "%s:%d: %s\n", path, e.line, e.text);
-  return j;
-}
-
-static const char *jstr(const json_t *o, const char *key) {
-  return json_string_value(json_object_get(o, key));
-}
-
-static int unhex(const char *s, uint8_t *out, size_t n) {
-  size_t got = 0;
-  if (!s || truce_hex_decode(s, strlen(s), out, n, &got) || got != n)
-    return -1;
-  return 0;
-}
-
-static truce_vkey vkey(const char *s) {
-  truce_vkey k;
-  char err[TRUCE_ERR_MAX] = "";
-  truce_err rc = truce_vkey_parse(s, strlen(s), &k, err);
-  CHECK_MSG(rc == TRUCE_OK, "vkey %s: %s", s, err);
-  return k;
-}
 
 /* Parse and verify in one go, as a caller would. */
 static truce_err open_note(const char *msg, size_t len, const truce_vkey *keys,
