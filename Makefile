@@ -24,7 +24,9 @@ WARN += -Werror
 endif
 ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS)
 ALL_CPPFLAGS = -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CPPFLAGS)
-LDLIBS = -lsodium -lcrypto -ljansson -lm -pthread
+LDLIBS = -lsodium -lcrypto -lm -pthread
+# Tests and benchmarks also read JSON vectors (and compare) with jansson.
+TEST_LDLIBS = $(LDLIBS) -ljansson
 
 ifdef SANITIZE
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
@@ -67,7 +69,7 @@ $(B)/truce: $(CLI_OBJ) $(B)/libtruce.a
 $(B)/test/%: test/%.c $(wildcard test/*.h) $(wildcard lib/*.h) $(B)/libtruce.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -Ilib -Itest $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
-	  $(B)/libtruce.a $(LDLIBS)
+	  $(B)/libtruce.a $(TEST_LDLIBS)
 
 # The fuzz targets, built with the replay main: every corpus file and every
 # past crash becomes a regression test run by make test.
@@ -79,7 +81,7 @@ $(B)/fuzz/%: fuzz/%.c fuzz/replay.c $(B)/libtruce.a
 $(B)/bench/%: bench/%.c $(B)/libtruce.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -Ilib -Itest $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
-	  $(B)/libtruce.a $(LDLIBS)
+	  $(B)/libtruce.a $(TEST_LDLIBS)
 
 deps:
 	@scripts/deps.sh build
@@ -125,7 +127,8 @@ fuzz: deps-test
 	    -fsanitize=fuzzer,address,undefined $$f $(LIB_SRC) \
 	    -o build-fuzz/$$n $(LDLIBS) || exit 1; done
 
-bench: deps
+bench:
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all $(BENCHES) >/dev/null
 	@scripts/bench.sh $(B)
 

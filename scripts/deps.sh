@@ -1,18 +1,20 @@
 #!/bin/sh
 # deps.sh PROFILE...: install the Debian 12 packages truce needs for the
-# given profiles (build, test), only those that are missing.
+# given profiles (build, test, bench), only those that are missing.
 # Needs root to install; without root it names the missing packages and
 # fails.
 set -eu
 
-pkgs_build="gcc make libc6-dev libsodium-dev libssl-dev libjansson-dev"
-pkgs_test="clang libclang-rt-14-dev"
+pkgs_build="gcc make libc6-dev libsodium-dev libssl-dev"
+pkgs_test="libjansson-dev clang libclang-rt-14-dev"
+pkgs_bench="libjansson-dev"
 
 want=""
 for p in "$@"; do
   case "$p" in
   build) want="$want $pkgs_build" ;;
   test) want="$want $pkgs_build $pkgs_test" ;;
+  bench) want="$want $pkgs_build $pkgs_bench" ;;
   *) echo "deps.sh: unknown profile '$p'" >&2; exit 2 ;;
   esac
 done
