@@ -36,6 +36,13 @@ check_same() {
 }
 
 L="$W/log"
+# flip FILE OFFSET: change the byte at OFFSET (to X, or to Y if it was X).
+flip() {
+  old=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null)
+  new=X
+  [ "$old" = X ] && new=Y
+  printf '%s' "$new" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
 NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 FUT=$(date -u -d '+30 min' +%Y-%m-%dT%H:%M:%SZ)
 obs() { printf '{"what":"%s","time":"%s","where":{"lat":%s,"lon":37.7}}\n' "$1" "$2" "$3"; }
@@ -120,15 +127,15 @@ expect 8 'no valid signature by the log key' -- verify "$L" --entry 2 --key "$TR
 # Tampering with a copy of the log.
 cp -a "$L" "$W/t1"
 f=$(find "$W/t1/tile/entries" -type f | sort -V | tail -1) # the newest
-printf 'X' | dd of="$f" bs=1 seek=300 conv=notrunc 2>/dev/null
+flip "$f" 300
 expect 9 'FAILED: entry 0 .*invalid signature' -- verify "$W/t1"
 cp -a "$L" "$W/t3" # an old partial bundle altered
 f=$(find "$W/t3/tile/entries" -type f | sort | head -1)
-printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+flip "$f" 100
 expect 15 'FAILED: tile/entries/000.p/[0-9]+ is not the first' -- verify "$W/t3"
 cp -a "$L" "$W/t2"
 f=$(find "$W/t2/tile/0" -type f | sort | head -1)
-printf 'XXXX' | dd of="$f" bs=1 seek=0 conv=notrunc 2>/dev/null
+flip "$f" 0
 expect 15 'FAILED: tile/0/' -- verify "$W/t2"
 
 # Witness: cosigns growth, refuses a rewritten history.
