@@ -952,23 +952,46 @@ static truce_err root_at(truce_log *log, uint64_t size, uint8_t out[32]) {
   return rc;
 }
 
+/* For roots and proofs of a tree of `size` leaves. The log only grows and
+ * full tiles never change, so the view this handle already has answers
+ * for any size up to its own without touching the folder (no file lock,
+ * no stat): only a larger size needs a refresh. *file says whether the
+ * file lock was taken; view_end releases what view_begin took. */
+static truce_err view_begin(truce_log *log, uint64_t size, bool *file) {
+  pthread_mutex_lock(&log->mu);
+  *file = size > log->size;
+  if (!*file)
+    return TRUCE_OK;
+  pthread_mutex_unlock(&log->mu);
+  return read_begin(log);
+}
+
+static void view_end(truce_log *log, bool file) {
+  if (file)
+    unlock(log);
+  else
+    pthread_mutex_unlock(&log->mu);
+}
+
 truce_err truce_log_root(truce_log *log, uint64_t size, uint8_t root[32]) {
   memset(root, 0, 32);
-  truce_err rc = read_begin(log);
+  bool file;
+  truce_err rc = view_begin(log, size, &file);
   if (!rc && size > log->size)
     rc = fail(log, TRUCE_ERANGE, "size %" PRIu64 " is beyond the log (%" PRIu64
                                  " entries)",
               size, log->size);
   if (!rc)
     rc = root_at(log, size, root);
-  unlock(log);
+  view_end(log, file);
   return rc;
 }
 
 truce_err truce_log_prove_inclusion(truce_log *log, uint64_t index,
                                     uint64_t size, truce_proof *out) {
   memset(out, 0, sizeof *out);
-  truce_err rc = read_begin(log);
+  bool file;
+  truce_err rc = view_begin(log, size, &file);
   if (!rc && (size > log->size || index >= size))
     rc = fail(log, TRUCE_ERANGE,
               "no entry %" PRIu64 " in a tree of size %" PRIu64
@@ -978,14 +1001,15 @@ truce_err truce_log_prove_inclusion(truce_log *log, uint64_t index,
     rc = truce_inclusion_prove(tile_reader_node, reader_at(log, size), index,
                                size, out);
   }
-  unlock(log);
+  view_end(log, file);
   return rc;
 }
 
 truce_err truce_log_prove_consistency(truce_log *log, uint64_t size1,
                                       uint64_t size2, truce_proof *out) {
   memset(out, 0, sizeof *out);
-  truce_err rc = read_begin(log);
+  bool file;
+  truce_err rc = view_begin(log, size2, &file);
   if (!rc && (size2 > log->size || size1 == 0 || size1 > size2))
     rc = fail(log, TRUCE_ERANGE,
               "no consistency proof from %" PRIu64 " to %" PRIu64
@@ -995,7 +1019,7 @@ truce_err truce_log_prove_consistency(truce_log *log, uint64_t size1,
     rc = truce_consistency_prove(tile_reader_node, reader_at(log, size2),
                                  size1, size2, out);
   }
-  unlock(log);
+  view_end(log, file);
   return rc;
 }
 

@@ -69,7 +69,15 @@ typedef struct tile_reader {
   const unsigned *edge_n;
   uint64_t edge_size;
   tile_cache_slot *cache; /* TILE_CACHE slots, owned */
+  tile_cache_slot *recent[TILE_LEVELS + 1]; /* last slot used per level */
   uint64_t clock;
+  /* Inner nodes of the edge's partial tiles, valid for (index, width):
+   * the right edge takes part in every proof of a tree of this size. */
+  struct {
+    uint64_t index;
+    unsigned width; /* 0: not computed */
+    uint8_t inner[255][32];
+  } *edge_inner; /* TILE_LEVELS of them, owned, allocated on first use */
   char *err; /* TRUCE_ERR_MAX bytes, owned by the caller */
 } tile_reader;
 

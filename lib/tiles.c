@@ -79,7 +79,9 @@ truce_err tile_reader_init(tile_reader *r, int dirfd, uint64_t size,
 
 void tile_reader_release(tile_reader *r) {
   truce_free(r->cache);
+  truce_free(r->edge_inner);
   r->cache = NULL;
+  r->edge_inner = NULL;
 }
 
 /* Read tile (level, index) of width w from disk into slot. A partial tile
@@ -153,11 +155,24 @@ static truce_err find_tile(tile_reader *r, int level, uint64_t index,
     return seterr(r->err, TRUCE_EINVAL, "no tile cache");
   /* From a tile file: the reader's size may be older than the log's, so a
    * tile partial at r->size may be full on disk. */
+  /* A proof asks for several subtrees of one tile per level in a row. */
+  tile_cache_slot *m = level >= -1 && level < TILE_LEVELS
+                           ? r->recent[level + 1]
+                           : NULL;
+  if (m && m->level == level && m->index == index && m->width >= w) {
+    m->stamp = ++r->clock;
+    *slot = m;
+    *hashes = (const uint8_t(*)[32])m->hash;
+    *width = w;
+    return TRUCE_OK;
+  }
   tile_cache_slot *victim = &r->cache[0];
   for (int i = 0; i < TILE_CACHE; i++) {
     tile_cache_slot *s = &r->cache[i];
     if (s->level == level && s->index == index && s->width >= w) {
       s->stamp = ++r->clock;
+      if (level >= -1 && level < TILE_LEVELS)
+        r->recent[level + 1] = s;
       *slot = s;
       *hashes = (const uint8_t(*)[32])s->hash;
       *width = w;
@@ -176,6 +191,8 @@ static truce_err find_tile(tile_reader *r, int level, uint64_t index,
     return rc;
   }
   victim->stamp = ++r->clock;
+  if (level >= -1 && level < TILE_LEVELS)
+    r->recent[level + 1] = victim;
   *slot = victim;
   *hashes = (const uint8_t(*)[32])victim->hash;
   *width = w;
@@ -191,16 +208,34 @@ truce_err tile_reader_tile(tile_reader *r, int level, uint64_t index,
 /* Where the inner nodes of height r (1..8) start in slot->inner. */
 static unsigned inner_off(unsigned r) { return 256u - (512u >> r); }
 
-/* Compute every complete inner node of a cached tile. */
-static void fill_inner(tile_cache_slot *s) {
-  const uint8_t(*below)[32] = (const uint8_t(*)[32])s->hash;
+/* Compute every complete inner node of a tile of width w. */
+static void fill_inner(const uint8_t (*hash)[32], unsigned w,
+                       uint8_t inner[255][32]) {
+  const uint8_t(*below)[32] = hash;
   for (unsigned r = 1; r <= 8; r++) {
-    uint8_t(*here)[32] = s->inner + inner_off(r);
-    for (unsigned i = 0; i < (s->width >> r); i++)
+    uint8_t(*here)[32] = inner + inner_off(r);
+    for (unsigned i = 0; i < (w >> r); i++)
       truce_node_hash(below[2 * i], below[2 * i + 1], here[i]);
     below = (const uint8_t(*)[32])here;
   }
-  s->inner_w = s->width;
+}
+
+/* The inner nodes of the live log's partial tile at `level`, computed
+ * once per (tile, width). NULL if out of memory (then hash each time). */
+static const uint8_t (*edge_inner(tile_reader *r, int level, uint64_t index,
+                                  const uint8_t (*h)[32], unsigned w))[32] {
+  if (!r->edge_inner) {
+    r->edge_inner = truce_calloc(TILE_LEVELS, sizeof *r->edge_inner);
+    if (!r->edge_inner)
+      return NULL;
+  }
+  if (r->edge_inner[level].index != index ||
+      r->edge_inner[level].width != w) {
+    fill_inner(h, w, r->edge_inner[level].inner);
+    r->edge_inner[level].index = index;
+    r->edge_inner[level].width = w;
+  }
+  return (const uint8_t(*)[32])r->edge_inner[level].inner;
 }
 
 truce_err tile_reader_node(void *ctx, unsigned height, uint64_t index,
@@ -225,15 +260,24 @@ truce_err tile_reader_node(void *ctx, unsigned height, uint64_t index,
                   "subtree %u/%llu is not complete in a tree of size %llu",
                   height, (unsigned long long)index,
                   (unsigned long long)r->size);
+  const uint8_t(*inner)[32] = NULL;
   if (sub == 0) {
     memcpy(out, h[off], 32);
-  } else if (slot) {
-    if (slot->inner_w != slot->width)
-      fill_inner(slot);
-    memcpy(out, slot->inner[inner_off(sub) + (off >> sub)], 32);
-  } else {
-    hash_run(h + off, run, out);
+    return TRUCE_OK;
   }
+  if (slot) {
+    if (slot->inner_w != slot->width) {
+      fill_inner((const uint8_t(*)[32])slot->hash, slot->width, slot->inner);
+      slot->inner_w = slot->width;
+    }
+    inner = (const uint8_t(*)[32])slot->inner;
+  } else {
+    inner = edge_inner(r, level, first >> TILE_H, h, w);
+  }
+  if (inner)
+    memcpy(out, inner[inner_off(sub) + (off >> sub)], 32);
+  else
+    hash_run(h + off, run, out);
   return TRUCE_OK;
 }
 
