@@ -24,9 +24,10 @@ WARN += -Werror
 endif
 ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS)
 ALL_CPPFLAGS = -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CPPFLAGS)
-LDLIBS = -lsodium -lcrypto -lm -pthread
-# Tests and benchmarks also read JSON vectors (and compare) with jansson.
-TEST_LDLIBS = $(LDLIBS) -ljansson
+# jansson reads the large JSON documents (GeoJSON, terms); observations,
+# read by the million, have their own reader (lib/json.c).
+LDLIBS = -lsodium -lcrypto -lproj -ljansson -lm -pthread
+TEST_LDLIBS = $(LDLIBS)
 
 ifdef SANITIZE
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \

@@ -766,6 +766,60 @@ truce_err truce_witness_add_checkpoint(truce_witness *w, const char *body,
                                        truce_buf *out);
 
 /* ------------------------------------------------------------------ */
+/* Geodesy on the WGS84 ellipsoid (lines, areas, distances, sides)       */
+/* ------------------------------------------------------------------ */
+
+/* A geometry from GeoJSON: lines (LineString, MultiLineString) or areas
+ * (Polygon, MultiPolygon), with a spatial index built when it is loaded.
+ * Edges between vertices are geodesics. An area's rings are combined by
+ * the even-odd rule, so islands listed before the mainland ring, holes
+ * and multipart polygons all mean what they look like, in any order.
+ * A geometry is read-only once loaded: any number of threads may measure
+ * against it at once. */
+typedef struct truce_geom truce_geom;
+
+enum truce_geom_kind {
+  TRUCE_GEOM_LINE = 1, /* LineString, MultiLineString */
+  TRUCE_GEOM_AREA = 2  /* Polygon, MultiPolygon */
+};
+
+/* Parse a GeoJSON Geometry, Feature or FeatureCollection (every feature
+ * of one kind, merged). Coordinates [lon, lat] in degrees, finite, in
+ * range; rings closed with at least 4 positions. Errors name the JSON path
+ * ("features[3].geometry.coordinates[0][12]: latitude 95 out of range"). */
+truce_err truce_geom_parse(const char *geojson, size_t len, truce_geom **out,
+                           char *err);
+truce_err truce_geom_load(const char *path, truce_geom **out, char *err);
+void truce_geom_free(truce_geom *g);
+int truce_geom_kind(const truce_geom *g);
+size_t truce_geom_vertices(const truce_geom *g);
+
+/* Where a point lies relative to a geometry. */
+typedef struct truce_geo_where {
+  double dist_m;   /* geodesic distance to the line, or to the area's
+                      boundary (>= 0) */
+  int side;        /* LINE: +1 left, -1 right of the drawing direction at
+                      the nearest point; AREA: +1 inside, -1 outside;
+                      0: on it (closer than TRUCE_GEO_ON_M) */
+  double near_lat_deg, near_lon_deg; /* the nearest point of the geometry */
+  uint32_t part;    /* which line or ring holds the nearest point */
+  uint32_t segment; /* its segment within that part (0-based) */
+} truce_geo_where;
+
+#define TRUCE_GEO_ON_M 0.001 /* closer than this is "on" the line */
+
+/* Distance and side of a point (degrees). Within 1 m of the geodesic
+ * reference (GeographicLib, PROJ's geod_inverse) for distances up to
+ * 300 km. TRUCE_ERANGE for a point out of range or not finite. */
+truce_err truce_geom_measure(const truce_geom *g, double lat_deg,
+                             double lon_deg, truce_geo_where *out);
+
+/* Exact geodesic inverse problem (PROJ's geod_inverse, WGS84). */
+void truce_geodesic_inverse(double lat1_deg, double lon1_deg, double lat2_deg,
+                            double lon2_deg, double *dist_m, double *azi1_deg,
+                            double *azi2_deg);
+
+/* ------------------------------------------------------------------ */
 /* Testing hooks                                                         */
 /* ------------------------------------------------------------------ */
 
