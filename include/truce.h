@@ -390,6 +390,9 @@ typedef enum truce_what {
   TRUCE_WHAT_MINE,                  /* "mine" */
   TRUCE_WHAT_MOVEMENT_RESTRICTION,  /* "movement_restriction" */
   TRUCE_WHAT_JAMMING,               /* "jamming" */
+  TRUCE_WHAT_SITE_VISIT,            /* "site_visit": a verification visit to
+                                       a holding site, listing the serial
+                                       numbers found there */
   TRUCE_WHAT_COUNT
 } truce_what;
 
@@ -442,6 +445,8 @@ enum truce_where_kind {
 };
 
 #define TRUCE_OBS_EVIDENCE_MAX 8
+#define TRUCE_OBS_SERIALS_MAX 64 /* serial numbers in one observation */
+#define TRUCE_OBS_SERIAL_MAX 32  /* bytes of one serial number */
 #define TRUCE_OBS_ID_MAX 64
 #define TRUCE_OBS_TEXT_MAX 512
 
@@ -486,6 +491,12 @@ typedef struct truce_obs {
   uint64_t row;         /* 1-based row (line) in that file */
   char place[TRUCE_OBS_ID_MAX * 2 + 1]; /* free text place name, or "" */
   char note[TRUCE_OBS_TEXT_MAX + 1];    /* free text, or "" */
+  /* holding sites: the site visited (site_visit) or seen at, and the
+   * serial numbers of the weapons seen (weapon_seen) or found there */
+  char site[TRUCE_OBS_ID_MAX + 1];
+  char serials[TRUCE_OBS_SERIALS_MAX][TRUCE_OBS_SERIAL_MAX + 1];
+  unsigned nserials;
+  uint8_t has_serials; /* 1: a list was given (even an empty one) */
 } truce_obs;
 
 /* Parse one observation from a JSON object (one line, no newline; strict

@@ -498,8 +498,8 @@ static truce_err check_future(char *err, const char *path,
 /* The members of an observation (the order of docs/observation.md). */
 enum {
   F_ID, F_WHAT, F_COUNT, F_COUNT_APPROX, F_TIME, F_PRECISION, F_WINDOW,
-  F_WHERE, F_WEAPON, F_FIRE, F_MEANS, F_EVIDENCE, F_PROVENANCE, F_PLACE,
-  F_NOTE, F_ROOT_N
+  F_WHERE, F_WEAPON, F_SERIALS, F_SITE, F_FIRE, F_MEANS, F_EVIDENCE,
+  F_PROVENANCE, F_PLACE, F_NOTE, F_ROOT_N
 };
 static const field root_keys[F_ROOT_N + 1] = {
     [F_ID] = FIELD("id"),
@@ -511,6 +511,8 @@ static const field root_keys[F_ROOT_N + 1] = {
     [F_WINDOW] = FIELD("window"),
     [F_WHERE] = FIELD("where"),
     [F_WEAPON] = FIELD("weapon"),
+    [F_SERIALS] = FIELD("serials"),
+    [F_SITE] = FIELD("site"),
     [F_FIRE] = FIELD("fire"),
     [F_MEANS] = FIELD("means"),
     [F_EVIDENCE] = FIELD("evidence"),
@@ -826,6 +828,53 @@ static truce_err parse_provenance(char *err, const json_node *pv,
 
 /* ---- the observation ---- */
 
+/* Identifiers written by people and matched by machines: no spaces, no
+ * punctuation that could be mistaken for a separator. */
+static bool token_ok(const char *s) {
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+          (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-' ||
+          *s == '/'))
+      return false;
+  return true;
+}
+
+/* "serials": ["2S1-0412", ...]: the serial numbers of the weapons seen,
+ * or found at a site on a visit. An empty list is a visit that found
+ * nothing. Each at most TRUCE_OBS_SERIAL_MAX bytes, no repeats. */
+static truce_err parse_serials(char *err, const json_node *v, truce_obs *o) {
+  if (!v)
+    return TRUCE_OK;
+  if (v->type != JSON_T_ARRAY)
+    return wrong_type(err, "serials", "a list of serial numbers", v);
+  if (v->len > TRUCE_OBS_SERIALS_MAX)
+    return fail(err, TRUCE_ETOOBIG, "serials", "%u serial numbers (at most %d)",
+                v->len, TRUCE_OBS_SERIALS_MAX);
+  char path[PATH_MAX_LEN];
+  size_t i = 0;
+  for (const json_node *e = v->first; e; e = e->next, i++) {
+    snprintf(path, sizeof path, "serials[%zu]", i);
+    if (e->type != JSON_T_STRING)
+      return wrong_type(err, path, "a string", e);
+    if (e->len == 0 || e->len > TRUCE_OBS_SERIAL_MAX)
+      return fail(err, e->len ? TRUCE_ETOOBIG : TRUCE_EPARSE, path,
+                  "must be 1 to %d bytes", TRUCE_OBS_SERIAL_MAX);
+    memcpy(o->serials[i], e->u.str, e->len);
+    o->serials[i][e->len] = '\0';
+    if (!token_ok(o->serials[i]))
+      return fail(err, TRUCE_EPARSE, path,
+                  "'%s' must be letters, digits, '.', '_', '-' or '/'",
+                  o->serials[i]);
+    for (size_t k = 0; k < i; k++)
+      if (strcmp(o->serials[k], o->serials[i]) == 0)
+        return fail(err, TRUCE_EPARSE, path, "'%s' is listed twice",
+                    o->serials[i]);
+  }
+  o->nserials = (unsigned)i;
+  o->has_serials = 1;
+  return TRUCE_OK;
+}
+
 static truce_err parse_root(char *err, const json_node *root, int64_t now_ms,
                             truce_obs *o) {
   const json_node *f[F_ROOT_N];
@@ -854,8 +903,20 @@ static truce_err parse_root(char *err, const json_node *root, int64_t now_ms,
   if ((rc = parse_when(err, f, now_ms, o)) ||
       (rc = parse_where(err, f[F_WHERE], o)) ||
       (rc = parse_weapon(err, f[F_WEAPON], o)) ||
+      (rc = parse_serials(err, f[F_SERIALS], o)) ||
+      (rc = get_string(err, f[F_SITE], "", "site", TRUCE_OBS_ID_MAX,
+                       o->site)) ||
       (rc = parse_fire(err, f[F_FIRE], o)))
     return rc;
+  if (o->site[0] && !token_ok(o->site))
+    return fail(err, TRUCE_EPARSE, "site",
+                "'%s' must be letters, digits, '.', '_' or '-'", o->site);
+  if (o->what == TRUCE_WHAT_SITE_VISIT && !o->site[0])
+    return missing(err, "site", "a site_visit names the site visited");
+  if (o->nserials && o->what != TRUCE_WHAT_WEAPON_SEEN &&
+      o->what != TRUCE_WHAT_SITE_VISIT)
+    return fail(err, TRUCE_EPARSE, "serials",
+                "only a weapon_seen or a site_visit lists serial numbers");
   if (f[F_MEANS]) {
     if ((rc = get_word(err, f[F_MEANS], "", "means", "", &s, &n)))
       return rc;
@@ -1159,6 +1220,20 @@ static truce_err format_obs(const truce_obs *o, line *b) {
         (rc = put(b, "}")))
       return rc;
   }
+  if (o->has_serials) {
+    if ((rc = put_key(b, &first, K("serials"))) || (rc = put(b, "[")))
+      return rc;
+    for (unsigned k = 0; k < o->nserials && k < TRUCE_OBS_SERIALS_MAX; k++)
+      if ((k && (rc = put(b, ","))) ||
+          (rc = put_string(b, o->serials[k], strnlen(o->serials[k],
+                                                     TRUCE_OBS_SERIAL_MAX))))
+        return rc;
+    if ((rc = put(b, "]")))
+      return rc;
+  }
+  if (o->site[0] &&
+      (rc = put_text(b, &first, K("site"), o->site, sizeof o->site)))
+    return rc;
   if (o->has_fire) {
     bool inner = true;
     if ((rc = put_key(b, &first, K("fire"))) || (rc = put(b, "{")) ||

@@ -52,6 +52,8 @@ const char *truce_what_name(truce_what w) {
     return "movement_restriction";
   case TRUCE_WHAT_JAMMING:
     return "jamming";
+  case TRUCE_WHAT_SITE_VISIT:
+    return "site_visit";
   }
   return NULL;
 }

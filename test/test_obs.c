@@ -155,6 +155,11 @@ static bool obs_eq(const truce_obs *a, const truce_obs *b, const char **why) {
   DIFF(a->row != b->row, "row");
   DIFF(strcmp(a->place, b->place), "place");
   DIFF(strcmp(a->note, b->note), "note");
+  DIFF(strcmp(a->site, b->site), "site");
+  DIFF(a->has_serials != b->has_serials, "has_serials");
+  DIFF(a->nserials != b->nserials, "nserials");
+  for (unsigned i = 0; i < a->nserials && i < TRUCE_OBS_SERIALS_MAX; i++)
+    DIFF(strcmp(a->serials[i], b->serials[i]), "serials");
 #undef DEQ
 #undef DIFF
   return true;
@@ -205,7 +210,7 @@ TEST(test_vocab_round_trip) {
     if (s)
       CHECK_EQ_U64(truce_what_from_name(s, strlen(s)), w);
   }
-  CHECK_EQ_U64(n, 16);
+  CHECK_EQ_U64(n, 17); /* DESIGN.md's 16 words, and site_visit */
   n = 0;
   for (int c = TRUCE_WEAPON_NONE + 1; c < TRUCE_WEAPON_COUNT; c++, n++) {
     const char *s = truce_weapon_class_name((truce_weapon_class)c);
@@ -648,7 +653,7 @@ TEST(test_docs_examples) {
     blocks++;
     p = end + 3;
   }
-  CHECK_EQ_U64(blocks, 5);
+  CHECK_EQ_U64(blocks, 6);
   CHECK_EQ_U64(canonical, 1);
 }
 
@@ -944,12 +949,55 @@ TEST(test_what) {
     char in[256];
     snprintf(in, sizeof in,
              "{\"what\":\"%s\",\"time\":\"2015-02-16T03:10:00Z\","
-             "\"where\":{\"lat\":1,\"lon\":1}}",
-             truce_what_name((truce_what)w));
+             "\"where\":{\"lat\":1,\"lon\":1}%s}",
+             truce_what_name((truce_what)w),
+             w == TRUCE_WHAT_SITE_VISIT ? ",\"site\":\"s1\"" : "");
     truce_obs o;
     EXPECT_OK(in, &o);
     CHECK_EQ_U64(o.what, w);
   }
+}
+
+/* Holding sites: serial numbers on sightings and visits, the site. */
+TEST(test_serials_and_site) {
+  truce_obs o;
+  EXPECT_OK("{\"what\":\"site_visit\",\"time\":\"2015-02-16T03:10:00Z\","
+            "\"where\":{\"lat\":48.5,\"lon\":35.1},\"site\":\"storage-3\","
+            "\"serials\":[\"2S1-0412\",\"2S1/0413\"]}",
+            &o);
+  CHECK_STR(o.site, "storage-3");
+  CHECK_EQ_U64(o.nserials, 2);
+  CHECK_STR(o.serials[1], "2S1/0413");
+  CHECK(o.has_serials);
+  /* An empty list is a visit that found nothing: kept, and written. */
+  EXPECT_OK("{\"what\":\"site_visit\",\"time\":\"2015-02-16T03:10:00Z\","
+            "\"where\":{\"lat\":48.5,\"lon\":35.1},\"site\":\"s\","
+            "\"serials\":[]}",
+            &o);
+  CHECK(o.has_serials && o.nserials == 0);
+  truce_buf b;
+  truce_buf_init(&b, TRUCE_OBS_LINE_MAX);
+  CHECK_OK(truce_obs_format(&o, &b));
+  CHECK_CONTAINS(b.data, "\"serials\":[],\"site\":\"s\"");
+  truce_buf_release(&b);
+  EXPECT_ERR("{\"what\":\"site_visit\",\"time\":\"2015-02-16T03:10:00Z\","
+             "\"where\":{\"lat\":1,\"lon\":1}}",
+             TRUCE_EPARSE, "site: missing");
+  EXPECT_ERR("{\"what\":\"explosion\",\"time\":\"2015-02-16T03:10:00Z\","
+             "\"where\":{\"lat\":1,\"lon\":1},\"serials\":[\"a\"]}",
+             TRUCE_EPARSE, "serials: only a weapon_seen or a site_visit");
+  EXPECT_ERR("{\"what\":\"weapon_seen\",\"time\":\"2015-02-16T03:10:00Z\","
+             "\"where\":{\"lat\":1,\"lon\":1},\"serials\":[\"a b\"]}",
+             TRUCE_EPARSE, "serials[0]: 'a b' must be");
+  EXPECT_ERR("{\"what\":\"weapon_seen\",\"time\":\"2015-02-16T03:10:00Z\","
+             "\"where\":{\"lat\":1,\"lon\":1},\"serials\":[\"a\",\"a\"]}",
+             TRUCE_EPARSE, "serials[1]: 'a' is listed twice");
+  EXPECT_ERR("{\"what\":\"weapon_seen\",\"time\":\"2015-02-16T03:10:00Z\","
+             "\"where\":{\"lat\":1,\"lon\":1},\"serials\":\"a\"}",
+             TRUCE_EPARSE, "serials: must be a list of serial numbers");
+  EXPECT_ERR("{\"what\":\"weapon_seen\",\"time\":\"2015-02-16T03:10:00Z\","
+             "\"where\":{\"lat\":1,\"lon\":1},\"site\":\"a site\"}",
+             TRUCE_EPARSE, "site: 'a site' must be");
 }
 
 TEST(test_count) {
@@ -1615,6 +1663,25 @@ static void rnd_obs(truce_obs *o) {
     rnd_text(o->place, sizeof o->place - 1);
   if (rnd_below(2))
     rnd_text(o->note, TRUCE_OBS_TEXT_MAX);
+  /* Holding sites: a visit names its site; serials on sightings and
+   * visits only, distinct, from the token alphabet. */
+  static const char tok[] = "ABCXYZabc0123456789._-/";
+  if (o->what == TRUCE_WHAT_SITE_VISIT || rnd_below(4) == 0) {
+    size_t n = 1 + rnd_below(TRUCE_OBS_ID_MAX);
+    for (size_t i = 0; i < n; i++)
+      o->site[i] = tok[rnd_below(sizeof tok - 1)];
+    o->site[n] = '\0';
+  }
+  if (o->what == TRUCE_WHAT_SITE_VISIT || o->what == TRUCE_WHAT_WEAPON_SEEN) {
+    if (rnd_below(2)) {
+      o->has_serials = 1;
+      o->nserials = (unsigned)rnd_below(TRUCE_OBS_SERIALS_MAX + 1);
+      for (unsigned k = 0; k < o->nserials; k++)
+        snprintf(o->serials[k], sizeof o->serials[k], "%c%u-%llu",
+                 tok[rnd_below(6)], k,
+                 (unsigned long long)rnd_below(1000000000));
+    }
+  }
 }
 
 /* k / 1e7 as the nearest double, and its text by integer arithmetic (no
@@ -1903,6 +1970,7 @@ int main(void) {
   RUN(test_strings_escapes_and_utf8);
   RUN(test_place_and_note_limits);
   RUN(test_what);
+  RUN(test_serials_and_site);
   RUN(test_count);
   RUN(test_count_approx);
   RUN(test_time_field);
