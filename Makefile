@@ -23,7 +23,8 @@ ifdef WERROR
 WARN += -Werror
 endif
 ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS)
-ALL_CPPFLAGS = -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(CPPFLAGS)
+ALL_CPPFLAGS = -Iinclude -I$(B)/gen -D_POSIX_C_SOURCE=200809L \
+               -D_DEFAULT_SOURCE $(CPPFLAGS)
 # jansson reads the large JSON documents (GeoJSON, terms); observations,
 # read by the million, have their own reader (lib/json.c).
 LDLIBS = -lsodium -lcrypto -lproj -ljansson -lm -pthread
@@ -59,6 +60,15 @@ $(B)/lib/%.o: lib/%.c include/truce.h $(wildcard lib/*.h)
 $(B)/cli/%.o: cli/%.c include/truce.h $(wildcard cli/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+# The weapon catalogue is compiled in, so the binary works anywhere;
+# data/weapons.json stays its one source, turned into an array
+# initialiser at build time.
+$(B)/gen/weapons_json.inc: data/weapons.json scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh data/weapons.json > $@.tmp && mv $@.tmp $@
+
+$(B)/lib/weapons.o: $(B)/gen/weapons_json.inc
 
 $(B)/libtruce.a: $(LIB_OBJ)
 	@rm -f $@
@@ -120,7 +130,7 @@ check-sanitize: deps-test
 	  SANITIZE=address,undefined WERROR=1 unit cli-test fuzz-replay
 	@echo "make check-sanitize: all passed"
 
-fuzz: deps-test
+fuzz: deps-test $(B)/gen/weapons_json.inc
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "$(CLANG) $$f -> build-fuzz/$$n"; \

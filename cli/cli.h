@@ -73,5 +73,8 @@ int cmd_show(int argc, char **argv);
 int cmd_prove(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_witness(int argc, char **argv);
+int cmd_terms(int argc, char **argv);
+int cmd_assess(int argc, char **argv);
+int cmd_geo(int argc, char **argv);
 
 #endif /* TRUCE_CLI_H */

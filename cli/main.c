@@ -116,6 +116,39 @@ static const command commands[] = {
      "refused and kept, with the one it contradicts, under WDIR/logs/.\n"
      "--log-key registers the log's key (needed the first time).\n"
      "--request reads a c2sp.org/tlog-witness add-checkpoint body.\n"},
+    {"terms", cmd_terms, "check, register and read a ceasefire's terms",
+     "usage: truce terms check FILE\n"
+     "       truce terms add DIR FILE [--admin KEY]\n"
+     "       truce terms list DIR\n"
+     "       truce terms show DIR ID[@VERSION] [--json]\n"
+     "\n"
+     "The agreement as data (docs/terms.md): parties, the ceasefire's start,\n"
+     "reference lines, control, zones, holding sites and rules. `check`\n"
+     "validates a file and describes it; `add` registers it in the log as\n"
+     "the next version of its id, signed by the administrator (an\n"
+     "assessment cites that entry); `list` and `show` read them back.\n"},
+    {"assess", cmd_assess, "judge the observations of a period against terms",
+     "usage: truce assess DIR --terms ID[@VERSION] --from TIME --to TIME\n"
+     "                    [--format jsonl|csv|geojson|text] [--out FILE]\n"
+     "\n"
+     "Judges the observations in the log whose time lies in [--from, --to)\n"
+     "(dates or RFC 3339 times) against the registered terms (the latest\n"
+     "version, or @VERSION) and writes one finding per violation: the rule,\n"
+     "time, position, distance to the reference line, the party responsible\n"
+     "or \"undetermined\" with the reason, and the evidence (entry:position).\n"
+     "The same log, terms and period always give the same output\n"
+     "(docs/assess.md). `text` is one line per finding, for reading.\n"},
+    {"geo", cmd_geo, "distance and side of points from a line or area",
+     "usage: truce geo dist FILE.geojson < POINTS\n"
+     "\n"
+     "Reads points as 'lon lat' (degrees, WGS84), one per line, on standard\n"
+     "input. For each, prints one line: the geodesic distance in metres (3\n"
+     "decimals) to the line, or to the area's boundary, in FILE (GeoJSON:\n"
+     "LineString, MultiLineString, Polygon or MultiPolygon, bare or in\n"
+     "features), a tab, and the side: left or right of a line in its drawing\n"
+     "direction, inside or outside an area (even-odd over all its rings), or\n"
+     "on (closer than 1 mm, distance 0). Stops at the first line that is not\n"
+     "two numbers in range, naming it. See docs/geo.md.\n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

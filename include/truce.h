@@ -545,6 +545,7 @@ typedef enum truce_entry_kind {
   TRUCE_ENTRY_BATCH = 1,     /* observations from a source */
   TRUCE_ENTRY_SOURCE_ADD,    /* registration, signed by the administrator */
   TRUCE_ENTRY_SOURCE_REVOKE, /* revocation, signed by the administrator */
+  TRUCE_ENTRY_TERMS,         /* a version of a ceasefire's terms (admin) */
   TRUCE_ENTRY_KIND_COUNT
 } truce_entry_kind;
 
@@ -676,6 +677,40 @@ size_t truce_log_source_count(truce_log *log);
 
 /* Read entry `index` into out (appended). */
 truce_err truce_log_entry(truce_log *log, uint64_t index, truce_buf *out);
+
+/* A version of a ceasefire's terms registered in the log. A terms entry's
+ * payload is a header line, {"terms":ID,"version":N,"bytes":N,"sha256":H},
+ * then the terms as compact JSON cut into lines, continued over as many
+ * entries (parts) as it needs; the text is their concatenation. */
+typedef struct truce_terms_ref {
+  char id[TRUCE_NAME_MAX + 1];
+  uint64_t version; /* 1, 2, ... per id, in the order registered */
+  uint64_t index;   /* the log entry that starts it: cite this */
+  uint64_t bytes;
+  uint8_t sha256[32]; /* of the text */
+  int64_t time_ms;    /* when the administrator signed it */
+} truce_terms_ref;
+
+/* Register a version of terms (a terms file, checked with
+ * truce_terms_parse), signed by the administrator; the next version of
+ * its id. *ref (may be NULL) describes what was registered. */
+truce_err truce_log_terms_add(truce_log *log, const truce_skey *admin,
+                              const char *json, size_t len, int64_t now_ms,
+                              truce_terms_ref *ref);
+/* Find terms by id and version (0: the latest); with out, append their
+ * text, checked against the registered length and SHA-256. */
+truce_err truce_log_terms_get(truce_log *log, const char *id,
+                              uint64_t version, truce_terms_ref *ref,
+                              truce_buf *out);
+size_t truce_log_terms_count(truce_log *log);
+truce_err truce_log_terms_at(truce_log *log, size_t i, truce_terms_ref *out);
+
+/* Sign terms text (already compact, one line, printable ASCII) as one or
+ * more entries with sequence numbers from first_seq. */
+truce_err truce_terms_sign(const truce_skey *admin, uint64_t first_seq,
+                           int64_t now_ms, const char *id, uint64_t version,
+                           const char *text, size_t len, truce_buf *out,
+                           size_t *nentries, char *err);
 
 /* Make a checkpoint of the current size: writes the partial tiles that
  * size needs, signs the checkpoint with the log key, and publishes it as
@@ -829,6 +864,165 @@ truce_err truce_geom_measure(const truce_geom *g, double lat_deg,
 void truce_geodesic_inverse(double lat1_deg, double lon1_deg, double lat2_deg,
                             double lon2_deg, double *dist_m, double *azi1_deg,
                             double *azi2_deg);
+
+/* ------------------------------------------------------------------ */
+/* Weapon catalogue (data/weapons.json, compiled in)                     */
+/* ------------------------------------------------------------------ */
+
+/* Look a weapon system up by name as monitors write it ("2S1",
+ * "2S1 Gvozdika", "Gvozdika", "BM-21", "Град"). Names match ignoring
+ * case (Latin and Cyrillic letters), spaces and hyphens, and nothing
+ * else: no fuzzy matching, so a misspelling is TRUCE_ENOTFOUND, never a
+ * guess. On success the outputs (each may be NULL) receive the class, the
+ * calibre in mm (a missile's body diameter) and the catalogue's name for
+ * the system (static storage). TRUCE_ENOTFOUND (outputs zeroed) for an
+ * unknown or empty name; TRUCE_EINVAL for a NULL name. The catalogue is
+ * parsed once, on first use, thread-safely; a catalogue that does not
+ * parse (a build error the tests catch) gives TRUCE_EPARSE. */
+truce_err truce_weapon_lookup(const char *system, truce_weapon_class *cls,
+                              double *calibre_mm,
+                              const char **canonical_name);
+
+/* The catalogue in file order, for listings: entry i (0-based) of
+ * truce_weapon_count(). Strings are static. TRUCE_ENOTFOUND past the
+ * end. truce_weapon_count() is 0 if the catalogue does not parse. */
+size_t truce_weapon_count(void);
+truce_err truce_weapon_at(size_t i, const char **name, truce_weapon_class *cls,
+                          double *calibre_mm, const char **description);
+
+/* truce_obs_classify flags. */
+#define TRUCE_CLASSIFY_UNLISTED 1u    /* a system is named that is not in
+                                         the catalogue: kept, not guessed */
+#define TRUCE_CLASSIFY_CONTRADICTS 2u /* the observation's own class or
+                                         calibre disagrees with the
+                                         catalogue's for its system */
+#define TRUCE_CLASSIFY_FILLED 4u      /* class or calibre was taken from the
+                                         catalogue */
+
+/* The weapon of an observation: its own class and calibre where given
+ * (class "unknown" counts as not given), the catalogue's where the
+ * observation names a system and leaves them out. A calibre contradicts
+ * the catalogue when it differs by more than 0.5 mm (152.4 for a
+ * "152 mm" gun is the same gun). *cls is TRUCE_WEAPON_NONE and
+ * *calibre_mm 0 when nothing is known. TRUCE_OK whatever the
+ * observation says; TRUCE_EINVAL for NULL arguments; TRUCE_EPARSE as for
+ * truce_weapon_lookup. */
+truce_err truce_obs_classify(const truce_obs *o, truce_weapon_class *cls,
+                             double *calibre_mm, unsigned *flags);
+
+/* ------------------------------------------------------------------ */
+/* Terms of a ceasefire (the agreement as data: docs/terms.md)          */
+/* ------------------------------------------------------------------ */
+
+/* A parsed, validated terms file: parties, the ceasefire start, reference
+ * lines, control, zones, holding sites and rules. Read-only once loaded:
+ * any number of threads may read it at once. */
+typedef struct truce_terms truce_terms;
+
+#define TRUCE_TERMS_MAX_BYTES (16u << 20) /* a terms file, geometries and all */
+
+/* Parse and validate a terms file (JSON, docs/terms.md). On failure *out
+ * is NULL and err names the JSON path and why ("rules[3].distance_km: -5
+ * must be > 0"). TRUCE_EPARSE (not JSON, a wrong type, a missing or
+ * unknown field, a reference to an id that does not exist),
+ * TRUCE_ERANGE (a number or time out of range), TRUCE_EVOCAB (a word
+ * that is not in the vocabulary: rule types, what words, weapon classes,
+ * sides, systems not in the catalogue), TRUCE_ETOOBIG (a size limit),
+ * TRUCE_ENOMEM. */
+truce_err truce_terms_parse(const char *json, size_t len, truce_terms **out,
+                            char *err);
+/* The same from a file (at most TRUCE_TERMS_MAX_BYTES); messages start
+ * with the path. TRUCE_ENOTFOUND if the file does not exist. */
+truce_err truce_terms_load(const char *path, truce_terms **out, char *err);
+void truce_terms_free(truce_terms *t); /* NULL: does nothing */
+
+/* The terms' id ("minsk-ii-2015"), title ("" if none), the ceasefire's
+ * start (UTC ms) and the time zone named with it ("Europe/Kyiv"). */
+const char *truce_terms_id(const truce_terms *t);
+const char *truce_terms_title(const truce_terms *t);
+int64_t truce_terms_start_ms(const truce_terms *t);
+const char *truce_terms_start_zone(const truce_terms *t);
+
+/* How much the terms hold. */
+typedef struct truce_terms_counts {
+  size_t parties, lines, control, zones, sites, items, rules;
+} truce_terms_counts;
+void truce_terms_count(const truce_terms *t, truce_terms_counts *out);
+
+/* Rule i (0-based, file order): its id and type ("ceasefire",
+ * "withdrawal", "zone", "cap", "precondition", "holding"); NULL past the
+ * end. */
+const char *truce_terms_rule_id(const truce_terms *t, size_t i);
+const char *truce_terms_rule_type(const truce_terms *t, size_t i);
+/* One line, no newline, describing rule i in words, appended to out:
+ * "withdrawal 'heavy-artillery': artillery, anti_tank of at least 100 mm
+ * at least 25 km behind each party's own line (ua: ..., cadlr: ...)
+ * from 2015-03-02T22:00:00Z". TRUCE_ENOTFOUND past the end. */
+truce_err truce_terms_rule_describe(const truce_terms *t, size_t i,
+                                    truce_buf *out);
+/* A summary for `truce terms show`: the id, title, start, parties, lines,
+ * control, zones, sites and one line per rule, appended to out. */
+truce_err truce_terms_describe(const truce_terms *t, truce_buf *out);
+
+/* ------------------------------------------------------------------ */
+/* Assessment: observations judged against terms (docs/assess.md)        */
+/* ------------------------------------------------------------------ */
+
+/* One observation cited as evidence: entry index and position in it. */
+typedef struct truce_evidence {
+  uint64_t index;
+  uint32_t pos;
+  const char *source; /* the signer's name */
+} truce_evidence;
+
+/* A finding of the assessment. Strings and arrays belong to the engine
+ * and are valid during the callback only. */
+typedef struct truce_violation {
+  const char *rule;      /* the rule's id in the terms */
+  const char *rule_type; /* ceasefire, withdrawal, zone, cap, precondition,
+                            holding */
+  const char *category;  /* fire, presence, inside, near, over_cap,
+                            missing, outside_storage, not_met */
+  int64_t t_ms, t_end_ms; /* when (a window when t_end_ms > t_ms) */
+  int has_position;
+  double lat_deg, lon_deg, uncertainty_m;
+  const char *line; /* the reference line measured from, or "" */
+  double dist_m;    /* distance to it (m); negative if none */
+  const char *place; /* the zone or site, or "" */
+  const char *party; /* the party responsible, or "undetermined" */
+  const char *reason; /* why that party, or why undetermined */
+  const char *detail; /* what was seen, against which limit */
+  const truce_evidence *evidence;
+  size_t nevidence;
+  const truce_terms_ref *terms; /* the terms entry the finding cites */
+} truce_violation;
+
+/* Return non-zero to stop the assessment (it then returns TRUCE_OK). */
+typedef int (*truce_violation_fn)(void *ctx, const truce_violation *v);
+
+/* Judge the observations in the log whose time lies in [from_ms, to_ms)
+ * against the terms (registered in the log as `cite`), calling fn for
+ * each finding in a fixed order (time, then rule, then evidence), so
+ * the same log prefix, terms and period always give the same findings.
+ * See docs/assess.md for what each rule finds and how parties are
+ * attributed. */
+truce_err truce_assess(truce_log *log, const truce_terms *terms,
+                       const truce_terms_ref *cite, int64_t from_ms,
+                       int64_t to_ms, truce_violation_fn fn, void *ctx,
+                       char *err);
+
+enum truce_format {
+  TRUCE_FORMAT_JSONL = 1, /* one JSON object per line */
+  TRUCE_FORMAT_CSV,       /* RFC 4180, header from truce_violation_csv_header */
+  TRUCE_FORMAT_GEOJSON,   /* one Feature (a FeatureCollection's member) */
+  TRUCE_FORMAT_TEXT       /* one line for people: time, rule, party, what */
+};
+
+/* Append one finding in the given format (no trailing newline for
+ * GeoJSON; a newline after a JSON line or a CSV row). */
+truce_err truce_violation_format(const truce_violation *v, int format,
+                                 truce_buf *out);
+const char *truce_violation_csv_header(void); /* with its newline */
 
 /* ------------------------------------------------------------------ */
 /* Testing hooks                                                         */

@@ -30,6 +30,7 @@ static const char *const kind_names[TRUCE_ENTRY_KIND_COUNT] = {
     [TRUCE_ENTRY_BATCH] = "batch",
     [TRUCE_ENTRY_SOURCE_ADD] = "source-add",
     [TRUCE_ENTRY_SOURCE_REVOKE] = "source-revoke",
+    [TRUCE_ENTRY_TERMS] = "terms",
 };
 
 const char *truce_entry_kind_name(truce_entry_kind k) {
@@ -37,6 +38,7 @@ const char *truce_entry_kind_name(truce_entry_kind k) {
   case TRUCE_ENTRY_BATCH:
   case TRUCE_ENTRY_SOURCE_ADD:
   case TRUCE_ENTRY_SOURCE_REVOKE:
+  case TRUCE_ENTRY_TERMS:
     return kind_names[k];
   case TRUCE_ENTRY_KIND_COUNT:
     break;
@@ -152,7 +154,9 @@ truce_err truce_entry_parse(const char *data, size_t len, truce_entry *out,
   }
   if (out->nlines == 0)
     return seterr(err, TRUCE_EPARSE, "entry has no payload");
-  if (out->kind != TRUCE_ENTRY_BATCH && (out->nlines != 1 || parts != 1))
+  if ((out->kind == TRUCE_ENTRY_SOURCE_ADD ||
+       out->kind == TRUCE_ENTRY_SOURCE_REVOKE) &&
+      (out->nlines != 1 || parts != 1))
     return seterr(err, TRUCE_EPARSE,
                   "a %s entry has exactly one payload line and one part",
                   kind_names[out->kind]);
@@ -561,6 +565,128 @@ truce_err truce_admin_sign(const truce_skey *admin, truce_entry_kind kind,
   return sign_one(admin, kind, seq, now_ms, 1, 1, line, len + 1, out, err);
 }
 
+/* ---- terms entries ---- */
+
+#define TERMS_CHUNK 16000 /* bytes of terms text per payload line */
+
+truce_err entry_terms_header(const truce_entry *e, truce_terms_ref *ref,
+                             char *err) {
+  memset(ref, 0, sizeof *ref);
+  const char *line;
+  size_t n;
+  if (e->kind != TRUCE_ENTRY_TERMS || e->part != 1 ||
+      truce_entry_line(e, 0, &line, &n) != TRUCE_OK)
+    return seterr(err, TRUCE_EINVAL, "not the first part of terms");
+  json_doc *d = truce_malloc(sizeof *d);
+  if (!d)
+    return seterr(err, TRUCE_ENOMEM, "out of memory");
+  truce_err rc = json_parse(d, line, n);
+  const json_node *root = json_root(d), *v;
+  bool ok = !rc && root->type == JSON_T_OBJECT;
+  size_t got = 0;
+  if (ok && (v = json_get(root, "terms")) && v->type == JSON_T_STRING &&
+      v->len <= TRUCE_NAME_MAX) {
+    memcpy(ref->id, v->u.str, v->len);
+    ref->id[v->len] = '\0';
+  } else {
+    ok = false;
+  }
+  if (ok && (v = json_get(root, "version")) && v->type == JSON_T_NUMBER &&
+      v->is_int && v->u.i >= 1)
+    ref->version = (uint64_t)v->u.i;
+  else
+    ok = false;
+  if (ok && (v = json_get(root, "bytes")) && v->type == JSON_T_NUMBER &&
+      v->is_int && v->u.i >= 1)
+    ref->bytes = (uint64_t)v->u.i;
+  else
+    ok = false;
+  if (ok && (v = json_get(root, "sha256")) && v->type == JSON_T_STRING)
+    ok = truce_hex_decode(v->u.str, v->len, ref->sha256, 32, &got) ==
+             TRUCE_OK &&
+         got == 32;
+  else
+    ok = false;
+  if (ok && truce_key_name_check(ref->id, NULL) != TRUCE_OK)
+    ok = false;
+  truce_free(d);
+  if (!ok) {
+    memset(ref, 0, sizeof *ref);
+    return seterr(err, TRUCE_EPARSE,
+                  "terms header: want {\"terms\":ID,\"version\":N,"
+                  "\"bytes\":N,\"sha256\":HEX}");
+  }
+  ref->time_ms = e->time_ms;
+  return TRUCE_OK;
+}
+
+truce_err truce_terms_sign(const truce_skey *admin, uint64_t first_seq,
+                           int64_t now_ms, const char *id, uint64_t version,
+                           const char *text, size_t len, truce_buf *out,
+                           size_t *nentries, char *err) {
+  *nentries = 0;
+  if (len == 0)
+    return seterr(err, TRUCE_EINVAL, "empty terms");
+  for (size_t i = 0; i < len; i++)
+    if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e)
+      return seterr(err, TRUCE_EINVAL,
+                    "terms text must be one line of printable ASCII");
+  if (truce_key_name_check(id, err) != TRUCE_OK)
+    return TRUCE_EINVAL;
+  uint8_t h[32];
+  char hex[65];
+  truce_sha256(text, len, h);
+  truce_hex_encode(h, 32, hex);
+  /* Lines: the header, then chunks. Entries: as many lines as fit. */
+  truce_buf header;
+  truce_buf_init(&header, 512);
+  truce_err rc = truce_buf_appendf(
+      &header, "{\"terms\":\"%s\",\"version\":%llu,\"bytes\":%zu,"
+               "\"sha256\":\"%s\"}\n",
+      id, (unsigned long long)version, len, hex);
+  if (rc) {
+    truce_buf_release(&header);
+    return seterr(err, rc, "terms header too long");
+  }
+  size_t budget = TRUCE_ENTRY_MAX - 512 - strlen(admin->vkey.name) * 2 -
+                  (size_t)truce_base64_len(68);
+  size_t nchunks = (len + TERMS_CHUNK - 1) / TERMS_CHUNK;
+  size_t per_entry = budget / (TERMS_CHUNK + 1);
+  size_t parts = (nchunks + 1 + per_entry - 1) / per_entry;
+  size_t chunk = 0, before = out->len;
+  truce_buf payload;
+  truce_buf_init(&payload, TRUCE_ENTRY_MAX);
+  for (size_t part = 1; !rc && part <= parts; part++) {
+    payload.len = 0;
+    size_t lines = 0;
+    if (part == 1) {
+      rc = truce_buf_append(&payload, header.data, header.len);
+      lines++;
+    }
+    for (; !rc && lines < per_entry && chunk < nchunks; lines++, chunk++) {
+      size_t off = chunk * TERMS_CHUNK;
+      size_t n = len - off < TERMS_CHUNK ? len - off : TERMS_CHUNK;
+      rc = truce_buf_append(&payload, text + off, n);
+      if (!rc)
+        rc = truce_buf_append(&payload, "\n", 1);
+    }
+    if (!rc)
+      rc = sign_one(admin, TRUCE_ENTRY_TERMS, first_seq + part - 1, now_ms,
+                    (unsigned)part, (unsigned)parts, payload.data,
+                    payload.len, out, err);
+  }
+  truce_buf_release(&payload);
+  truce_buf_release(&header);
+  if (rc) {
+    out->len = before;
+    if (out->data)
+      out->data[before] = '\0';
+    return rc;
+  }
+  *nentries = parts;
+  return TRUCE_OK;
+}
+
 /* Is the line blank (spaces, tabs, a CR)? */
 static bool blank(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -713,6 +839,17 @@ truce_err entry_check_payload(const truce_entry *e, char *err) {
     char name[TRUCE_NAME_MAX + 1], reason[TRUCE_OBS_TEXT_MAX + 1];
     next_line(&p, end, &line, &n);
     return entry_revoke_parse(line, n, name, reason, err);
+  }
+  if (e->kind == TRUCE_ENTRY_TERMS) {
+    /* The first part opens with the header; the text itself is checked
+     * whole, once all its parts are together (log.c, verify.c). */
+    if (e->part == 1) {
+      truce_terms_ref ref;
+      rc = entry_terms_header(e, &ref, err);
+      if (!rc && e->nlines < 2 && e->parts == 1)
+        rc = seterr(err, TRUCE_EPARSE, "terms entry without text");
+    }
+    return rc;
   }
   truce_obs *o = truce_malloc(sizeof *o);
   if (!o)

@@ -33,8 +33,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -1085,6 +1087,46 @@ truce_err truce_log_source_at(truce_log *log, size_t i, truce_source *out) {
 
 /* ---- appending ---- */
 
+/* The text of the terms whose first part is e[0], from e[0..n): the
+ * lines after the header, then every line of the following parts,
+ * concatenated; checked against the header's length and SHA-256, then
+ * parsed as terms (which must carry the header's id). */
+static truce_err terms_text(const truce_entry *e, size_t n, truce_buf *out,
+                            char *err) {
+  truce_terms_ref ref;
+  truce_err rc = entry_terms_header(&e[0], &ref, err);
+  if (rc)
+    return rc;
+  unsigned parts = e[0].parts;
+  if (n < parts)
+    return seterr(err, TRUCE_EPARSE, "terms in %u parts, %zu present", parts,
+                  n);
+  for (unsigned k = 0; k < parts; k++) {
+    if (e[k].kind != TRUCE_ENTRY_TERMS || e[k].part != k + 1)
+      return seterr(err, TRUCE_EPARSE, "terms part %u is missing", k + 1);
+    for (size_t l = k == 0 ? 1 : 0; l < e[k].nlines; l++) {
+      const char *line;
+      size_t len;
+      truce_entry_line(&e[k], l, &line, &len);
+      if (truce_buf_append(out, line, len) != TRUCE_OK)
+        return seterr(err, TRUCE_ETOOBIG, "terms text too large");
+    }
+  }
+  uint8_t h[32];
+  truce_sha256(out->data, out->len, h);
+  if (out->len != ref.bytes || memcmp(h, ref.sha256, 32) != 0)
+    return seterr(err, TRUCE_ETAMPER,
+                  "terms text does not match its length and SHA-256");
+  truce_terms *t;
+  if ((rc = truce_terms_parse(out->data, out->len, &t, err)))
+    return rc;
+  if (strcmp(truce_terms_id(t), ref.id) != 0)
+    rc = seterr(err, TRUCE_EPARSE, "terms text is '%s', header says '%s'",
+                truce_terms_id(t), ref.id);
+  truce_terms_free(t);
+  return rc;
+}
+
 /* Entries checked before the lock is taken: everything that does not
  * depend on the log's state (format, payload, leaf hash) and, where the
  * signer's key is already known, the signature (keys never change for a
@@ -1227,6 +1269,17 @@ static truce_err prepare(truce_log *log, const char *data, size_t len,
                 want_part - 1, parts);
   if (p->n == 0)
     return fail(log, TRUCE_EPARSE, "no entries to append");
+  /* Terms are checked whole: their text spans all the group's parts. */
+  for (size_t i = 0; !trusted && i < p->n; i++) {
+    if (p->e[i].kind != TRUCE_ENTRY_TERMS || p->e[i].part != 1)
+      continue;
+    truce_buf text;
+    truce_buf_init(&text, (size_t)TRUCE_SUBMIT_MAX_BYTES);
+    truce_err rc2 = terms_text(&p->e[i], p->n - i, &text, err);
+    truce_buf_release(&text);
+    if (rc2)
+      return fail(log, rc2, "entry %zu (terms): %s", i + 1, err);
+  }
   return TRUCE_OK;
 }
 
@@ -1642,5 +1695,157 @@ truce_err truce_log_add_cosignatures(truce_log *log, uint64_t size,
   }
   truce_buf_release(&note);
   unlock(log);
+  return rc;
+}
+
+/* ---- terms ---- */
+
+/* The terms file as it goes into the log: compact JSON, key order kept,
+ * printable ASCII (escapes for the rest), numbers exact (17 digits). */
+static truce_err terms_compact(const char *json, size_t len, truce_buf *out,
+                               char *err) {
+  json_error_t je;
+  json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+  if (!j)
+    return seterr(err, TRUCE_EPARSE, "not JSON: %s (line %d, column %d)",
+                  je.text, je.line, je.column);
+  char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+  json_decref(j);
+  if (!txt)
+    return seterr(err, TRUCE_ENOMEM, "out of memory");
+  truce_err rc = truce_buf_append(out, txt, strlen(txt));
+  free(txt);
+  return rc ? seterr(err, rc, "terms too large") : TRUCE_OK;
+}
+
+truce_err truce_log_terms_add(truce_log *log, const truce_skey *admin,
+                              const char *json, size_t len, int64_t now_ms,
+                              truce_terms_ref *ref) {
+  if (ref)
+    memset(ref, 0, sizeof *ref);
+  if (!writable(log))
+    return fail(log, TRUCE_EINVAL, "the log was opened read-only");
+  if (memcmp(admin->vkey.pub, log->info.admin_key.pub, 32) != 0 ||
+      strcmp(admin->vkey.name, log->info.admin_key.name) != 0)
+    return fail(log, TRUCE_ENOKEY,
+                "this is not the log's administrator key (%s)",
+                log->info.admin_key.name);
+  ERRMSG(log)[0] = '\0';
+  char err[TRUCE_ERR_MAX];
+  truce_buf text, signed_entries;
+  truce_buf_init(&text, (size_t)TRUCE_SUBMIT_MAX_BYTES);
+  truce_buf_init(&signed_entries, (size_t)TRUCE_SUBMIT_MAX_BYTES * 2);
+  truce_terms *t = NULL;
+  truce_err rc = truce_terms_parse(json, len, &t, err);
+  if (!rc)
+    rc = terms_compact(json, len, &text, err);
+  if (rc) {
+    truce_terms_free(t);
+    truce_buf_release(&text);
+    return fail(log, rc, "%s", err);
+  }
+  char id[TRUCE_NAME_MAX + 1];
+  snprintf(id, sizeof id, "%s", truce_terms_id(t));
+  truce_terms_free(t);
+  rc = lock(log, LOCK_EX);
+  if (!rc)
+    rc = refresh(log);
+  uint64_t version = 1, first = 0;
+  if (!rc) {
+    const truce_terms_ref *last = registry_terms(&log->reg, id, 0);
+    version = last ? last->version + 1 : 1;
+    size_t n;
+    rc = truce_terms_sign(admin, log->reg.admin_seq + 1, now_ms, id, version,
+                          text.data, text.len, &signed_entries, &n, err);
+    if (rc)
+      fail(log, rc, "%s", err);
+  }
+  if (!rc) {
+    prepared p;
+    rc = prepare(log, signed_entries.data, signed_entries.len, now_ms, NULL,
+                 &p);
+    if (!rc)
+      rc = commit(log, &p, &first, NULL);
+    prepared_release(&p);
+  }
+  if (!rc && ref) {
+    const truce_terms_ref *r = registry_terms(&log->reg, id, version);
+    if (r)
+      *ref = *r;
+  }
+  unlock(log);
+  truce_buf_release(&text);
+  truce_buf_release(&signed_entries);
+  return rc;
+}
+
+truce_err truce_log_terms_get(truce_log *log, const char *id,
+                              uint64_t version, truce_terms_ref *ref,
+                              truce_buf *out) {
+  truce_terms_ref found;
+  memset(&found, 0, sizeof found);
+  if (ref)
+    memset(ref, 0, sizeof *ref);
+  truce_err rc = read_begin(log);
+  const truce_terms_ref *r = rc ? NULL : registry_terms(&log->reg, id, version);
+  if (!rc && !r)
+    rc = version ? fail(log, TRUCE_ENOTFOUND, "no version %" PRIu64
+                                              " of terms '%s'",
+                        version, id)
+                 : fail(log, TRUCE_ENOTFOUND, "no terms '%s' in the log", id);
+  if (r)
+    found = *r;
+  unlock(log);
+  if (rc)
+    return rc;
+  if (out) {
+    /* Read the parts (entries from found.index on) and join their text. */
+    truce_entry *e = truce_calloc(256, sizeof *e);
+    truce_buf *raw = truce_calloc(256, sizeof *raw);
+    char err[TRUCE_ERR_MAX];
+    size_t n = 0;
+    if (!e || !raw)
+      rc = fail(log, TRUCE_ENOMEM, "out of memory");
+    for (unsigned parts = 1; !rc && n < parts && n < 256; n++) {
+      truce_buf_init(&raw[n], TRUCE_ENTRY_MAX + 1);
+      rc = truce_log_entry(log, found.index + n, &raw[n]);
+      if (!rc && (rc = truce_entry_parse(raw[n].data, raw[n].len, &e[n], err)))
+        fail(log, rc, "entry %" PRIu64 ": %s", found.index + n, err);
+      if (!rc)
+        parts = e[0].parts;
+    }
+    if (!rc && (rc = terms_text(e, n, out, err)))
+      fail(log, rc, "terms '%s' version %" PRIu64 ": %s", id, found.version,
+           err);
+    for (size_t i = 0; raw && i < n; i++)
+      truce_buf_release(&raw[i]);
+    truce_free(raw);
+    truce_free(e);
+  }
+  if (!rc && ref)
+    *ref = found;
+  return rc;
+}
+
+size_t truce_log_terms_count(truce_log *log) {
+  if (read_begin(log) != TRUCE_OK) {
+    unlock(log);
+    return 0;
+  }
+  size_t n = log->reg.nterms;
+  unlock(log);
+  return n;
+}
+
+truce_err truce_log_terms_at(truce_log *log, size_t i, truce_terms_ref *out) {
+  memset(out, 0, sizeof *out);
+  pthread_mutex_lock(&log->mu);
+  truce_err rc = TRUCE_OK;
+  if (i >= log->reg.nterms)
+    rc = fail(log, TRUCE_ENOTFOUND, "no terms %zu", i);
+  else
+    *out = log->reg.terms[i];
+  pthread_mutex_unlock(&log->mu);
   return rc;
 }

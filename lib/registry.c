@@ -15,7 +15,32 @@ void registry_init(registry *r) { memset(r, 0, sizeof *r); }
 
 void registry_release(registry *r) {
   truce_free(r->src);
+  truce_free(r->terms);
   memset(r, 0, sizeof *r);
+}
+
+const truce_terms_ref *registry_terms(const registry *r, const char *id,
+                                      uint64_t version) {
+  const truce_terms_ref *best = NULL;
+  for (size_t i = 0; i < r->nterms; i++)
+    if (strcmp(r->terms[i].id, id) == 0 &&
+        (version ? r->terms[i].version == version
+                 : !best || r->terms[i].version > best->version))
+      best = &r->terms[i];
+  return best;
+}
+
+static truce_err add_terms(registry *r, const truce_terms_ref *t) {
+  if (r->nterms == r->capterms) {
+    size_t nc = r->capterms ? r->capterms * 2 : 8;
+    truce_terms_ref *p = truce_realloc(r->terms, nc * sizeof *p);
+    if (!p)
+      return TRUCE_ENOMEM;
+    r->terms = p;
+    r->capterms = nc;
+  }
+  r->terms[r->nterms++] = *t;
+  return TRUCE_OK;
 }
 
 truce_source *registry_find(registry *r, const char *name) {
@@ -28,6 +53,7 @@ truce_source *registry_find(registry *r, const char *name) {
 void registry_undo_begin(registry_undo *u, const registry *r) {
   memset(u, 0, sizeof *u);
   u->n_before = r->n;
+  u->nterms_before = r->nterms;
   u->admin_seq_before = r->admin_seq;
 }
 
@@ -43,6 +69,7 @@ void registry_rollback(registry *r, registry_undo *u) {
     s->revoked_index = u->ch[k].revoked_index;
   }
   r->n = u->n_before;
+  r->nterms = u->nterms_before;
   r->admin_seq = u->admin_seq_before;
   u->nch = 0;
 }
@@ -111,7 +138,24 @@ static truce_err apply_admin(registry *r, const truce_log_info *info,
   const char *line;
   size_t n;
   truce_entry_line(e, 0, &line, &n);
-  if (e->kind == TRUCE_ENTRY_SOURCE_ADD) {
+  if (e->kind == TRUCE_ENTRY_TERMS) {
+    /* Versions of one id follow each other: 1, 2, ... (its parts after
+     * the first only carry text). */
+    if (e->part == 1) {
+      truce_terms_ref t;
+      if ((rc = entry_terms_header(e, &t, err)))
+        return rc;
+      const truce_terms_ref *last = registry_terms(r, t.id, 0);
+      uint64_t want = last ? last->version + 1 : 1;
+      if (t.version != want)
+        return seterr(err, TRUCE_ESEQ,
+                      "terms '%s' version %" PRIu64 " (expected %" PRIu64 ")",
+                      t.id, t.version, want);
+      t.index = index;
+      if (add_terms(r, &t) != TRUCE_OK)
+        return seterr(err, TRUCE_ENOMEM, "out of memory");
+    }
+  } else if (e->kind == TRUCE_ENTRY_SOURCE_ADD) {
     truce_source s;
     if ((rc = truce_source_parse(line, n, &s, err)))
       return rc;
@@ -210,6 +254,16 @@ truce_err registry_save(const registry *r, uint64_t size,
     if (!rc)
       rc = truce_buf_append(out, "\n", 1);
   }
+  for (size_t i = 0; !rc && i < r->nterms; i++) {
+    const truce_terms_ref *t = &r->terms[i];
+    char hex[65];
+    truce_hex_encode(t->sha256, 32, hex);
+    rc = truce_buf_appendf(out,
+                           "terms %" PRIu64 " %" PRIu64 " %" PRIu64
+                           " %s %lld %s\n",
+                           t->index, t->version, t->bytes, hex,
+                           (long long)t->time_ms, t->id);
+  }
   return rc;
 }
 
@@ -287,6 +341,27 @@ truce_err registry_load(registry *r, const char *text, size_t len,
         r->cap = nc;
       }
       r->src[r->n++] = s;
+    } else if (wn == 5 && memcmp(w, "terms", 5) == 0) {
+      const char *a, *b, *c, *d, *f;
+      size_t an, bn, cn, dn, fn;
+      truce_terms_ref t;
+      memset(&t, 0, sizeof t);
+      uint64_t tm;
+      size_t got;
+      if (!word(&q, le, &a, &an) || !word(&q, le, &b, &bn) ||
+          !word(&q, le, &c, &cn) || !word(&q, le, &d, &dn) ||
+          !word(&q, le, &f, &fn) || !parse_u64(a, an, &t.index) ||
+          !parse_u64(b, bn, &t.version) || !parse_u64(c, cn, &t.bytes) ||
+          truce_hex_decode(d, dn, t.sha256, 32, &got) || got != 32 ||
+          !parse_u64(f, fn, &tm) || (size_t)(le - q) > TRUCE_NAME_MAX ||
+          le == q)
+        goto bad;
+      t.time_ms = (int64_t)tm;
+      memcpy(t.id, q, (size_t)(le - q));
+      if (add_terms(r, &t) != TRUCE_OK) {
+        registry_release(r);
+        return seterr(err, TRUCE_ENOMEM, "out of memory");
+      }
     } else {
       goto bad;
     }

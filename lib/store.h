@@ -120,11 +120,13 @@ typedef struct registry {
   truce_source *src; /* in registration order */
   size_t n, cap;
   uint64_t admin_seq; /* the administrator's last sequence number */
+  truce_terms_ref *terms; /* every version of every terms, in log order */
+  size_t nterms, capterms;
 } registry;
 
 /* What registry_apply changed, so a refused append can be undone. */
 typedef struct registry_undo {
-  size_t n_before;
+  size_t n_before, nterms_before;
   uint64_t admin_seq_before;
   struct {
     size_t i;
@@ -136,6 +138,9 @@ typedef struct registry_undo {
 void registry_init(registry *r);
 void registry_release(registry *r);
 truce_source *registry_find(registry *r, const char *name);
+/* Terms `id` at `version` (0: the latest), or NULL. */
+const truce_terms_ref *registry_terms(const registry *r, const char *id,
+                                      uint64_t version);
 void registry_undo_begin(registry_undo *u, const registry *r);
 void registry_undo_release(registry_undo *u);
 void registry_rollback(registry *r, registry_undo *u);
@@ -157,6 +162,10 @@ truce_err registry_load(registry *r, const char *text, size_t len,
                         uint64_t *size, uint8_t root[32], char *err);
 
 /* ---- entry payloads (entry.c) ---- */
+
+/* The header of a terms entry (its first part). */
+truce_err entry_terms_header(const truce_entry *e, truce_terms_ref *ref,
+                             char *err);
 
 /* Check an entry's payload: for a batch, every line is a valid observation
  * in canonical form, its times at most TRUCE_FUTURE_MAX_MS after the

@@ -269,6 +269,53 @@ static void check_history(verifier *v, const truce_vkey *logkey,
            path);
 }
 
+/* Terms span the parts of a group of entries: their text is gathered
+ * part by part and checked (length, SHA-256, parsed as terms) at the last. */
+typedef struct terms_acc {
+  truce_buf text;
+  truce_terms_ref ref;
+  unsigned next; /* the part expected next; 0: none open */
+} terms_acc;
+
+static truce_err terms_part(terms_acc *a, const truce_entry *e, char *why) {
+  size_t first = 0;
+  if (e->part == 1) {
+    truce_err rc = entry_terms_header(e, &a->ref, why);
+    if (rc)
+      return rc;
+    a->text.len = 0;
+    a->next = 1;
+    first = 1;
+  }
+  if (a->next != e->part)
+    return seterr(why, TRUCE_EPARSE, "terms part %u out of place",
+                  e->part);
+  for (size_t l = first; l < e->nlines; l++) {
+    const char *line;
+    size_t len;
+    truce_entry_line(e, l, &line, &len);
+    if (truce_buf_append(&a->text, line, len) != TRUCE_OK)
+      return seterr(why, TRUCE_ETOOBIG, "terms text too large");
+  }
+  a->next++;
+  if (e->part < e->parts)
+    return TRUCE_OK;
+  a->next = 0;
+  uint8_t h[32];
+  truce_sha256(a->text.data, a->text.len, h);
+  if (a->text.len != a->ref.bytes || memcmp(h, a->ref.sha256, 32) != 0)
+    return seterr(why, TRUCE_ETAMPER,
+                  "terms '%s' text does not match its length and SHA-256",
+                  a->ref.id);
+  truce_terms *t;
+  truce_err rc = truce_terms_parse(a->text.data, a->text.len, &t, why);
+  if (!rc && strcmp(truce_terms_id(t), a->ref.id) != 0)
+    rc = seterr(why, TRUCE_EPARSE, "terms text is '%s', header says '%s'",
+                truce_terms_id(t), a->ref.id);
+  truce_terms_free(t);
+  return rc;
+}
+
 truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
                            truce_report_fn report, void *ctx, char *err) {
   verifier *v = truce_calloc(1, sizeof *v);
@@ -284,6 +331,9 @@ truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
   truce_buf_init(&b, BUNDLE_BYTES_MAX);
   registry reg;
   registry_init(&reg);
+  terms_acc terms;
+  memset(&terms, 0, sizeof terms);
+  truce_buf_init(&terms.text, (size_t)TRUCE_SUBMIT_MAX_BYTES);
   truce_entry *e = truce_malloc(sizeof *e);
   uint64_t *hist = truce_malloc(CHECKPOINTS_MAX * sizeof *hist);
   if (!e || !hist) {
@@ -376,6 +426,8 @@ truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
         r3 = registry_apply(&reg, &info, e, index, true, NULL, why);
       if (!r3)
         r3 = entry_check_payload(e, why);
+      if (!r3 && e->kind == TRUCE_ENTRY_TERMS)
+        r3 = terms_part(&terms, e, why);
       if (r3)
         entry_failed(v, r3, "entry %" PRIu64 " (%s, record %u): %s", index,
                      path, got, why);
@@ -422,10 +474,11 @@ truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
     say(v, "FAILED: %" PRIu64 " entries do not verify", v->entry_failures);
   say(v,
       "%s: %" PRIu64 " entries in %" PRIu64 " bundles (%" PRIu64
-      " batches, %" PRIu64 " registrations, %" PRIu64 " revocations)",
+      " batches, %" PRIu64 " registrations, %" PRIu64 " revocations, %" PRIu64
+      " terms entries)",
       v->failures ? "checked" : "ok", index, bundles,
       kinds[TRUCE_ENTRY_BATCH], kinds[TRUCE_ENTRY_SOURCE_ADD],
-      kinds[TRUCE_ENTRY_SOURCE_REVOKE]);
+      kinds[TRUCE_ENTRY_SOURCE_REVOKE], kinds[TRUCE_ENTRY_TERMS]);
 
   /* The partial tiles of the checkpoint's size, and the root. */
   for (int level = 0; level < TILE_LEVELS; level++) {
@@ -454,6 +507,7 @@ truce_err truce_verify_log(const char *dir, const truce_vkey *logkey,
         v->failures ? "checked" : "ok", hi);
   rc = v->failures ? v->first : TRUCE_OK;
 out:
+  truce_buf_release(&terms.text);
   truce_free(hist);
   truce_free(e);
   registry_release(&reg);

@@ -121,4 +121,25 @@ step "The whole log: every bundle, tile, signature and sequence number"
 run verify "$LOG" --key "$LOGKEY"
 
 echo
+echo "== The agreement as data"
+
+step "The administrator registers the Minsk II terms (lines, zones, rules) in the log"
+run terms add "$LOG" "$EX/../terms/minsk-ii.json" --no-checkpoint
+run terms show "$LOG" minsk-ii
+
+step "The patrol and the camera submit their reports of autumn 2016"
+run submit "$LOG" --key mission.example/patrol-3 "$EX/minsk-2016-patrol.jsonl" --no-checkpoint
+run submit "$LOG" --key mission.example/camera-shyrokyne "$EX/minsk-2016-camera.jsonl" --no-checkpoint
+echo "(among them, compliant ones: a 2S1 in Kramatorsk, 45 km behind the line, breaches nothing)"
+
+step "Assess September to December 2016 against the registered terms"
+run assess "$LOG" --terms minsk-ii --from 2016-09-01 --to 2017-01-01 --format text
+run_to "$DEMO/findings.geojson" assess "$LOG" --terms minsk-ii --from 2016-09-01 --to 2017-01-01 --format geojson 2>/dev/null
+echo "(also as GeoJSON for a map: \$DEMO/findings.geojson; as JSON lines and CSV: --format jsonl|csv)"
+
+step "Checkpoint 3 covers the terms and the reports; the whole log still verifies"
+run checkpoint "$LOG" >/dev/null
+run verify "$LOG" --key "$LOGKEY" | tail -2
+
+echo
 echo "log: $LOG"

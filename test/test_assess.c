@@ -1,0 +1,470 @@
+/*
+ * test_assess.c: the assessment engine on a small world whose answers are
+ * known by construction: a line of contact along the meridian 38°E from
+ * 49°N down to 48°N (Ukraine holds the west, the other side the east), the
+ * other side's own line along 38.2°E, a zone straddling the line, a
+ * holding site. Every rule type has cases that breach it and cases that
+ * do not; terms are registered in the log and cited; the output is the
+ * same byte for byte on every run.
+ */
+#include "test.h"
+#include "truce.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <time.h>
+#include <unistd.h>
+
+static char root[64];
+static truce_skey logkey, admin, pat, cam;
+static truce_log *lg;
+static truce_terms_ref ref;
+
+static const char terms_json[] =
+    "{\"truce_terms\": 1, \"id\": \"test-world\", \"title\": \"A test "
+    "world\",\n"
+    " \"parties\": [{\"id\": \"ua\", \"name\": \"Ukraine\"}, {\"id\": \"ru\","
+    " \"name\": \"Other side\"}],\n"
+    " \"start\": {\"time\": \"2015-02-15T00:00:00+02:00\", \"zone\": "
+    "\"Europe/Kyiv\"},\n"
+    " \"lines\": [\n"
+    "  {\"id\": \"contact\", \"party\": \"ua\", \"geometry\": {\"type\": "
+    "\"LineString\", \"coordinates\": [[38.0, 49.0], [38.0, 48.0]]}, "
+    "\"sides\": {\"ua\": \"right\", \"ru\": \"left\"}},\n"
+    "  {\"id\": \"memo\", \"party\": \"ru\", \"geometry\": {\"type\": "
+    "\"LineString\", \"coordinates\": [[38.2, 49.0], [38.2, 48.0]]}, "
+    "\"sides\": {\"ru\": \"left\"}}],\n"
+    " \"control\": [\n"
+    "  {\"id\": \"ua-west\", \"party\": \"ua\", \"line\": \"contact\", "
+    "\"side\": \"right\"},\n"
+    "  {\"id\": \"ru-east\", \"party\": \"ru\", \"line\": \"contact\", "
+    "\"side\": \"left\"}],\n"
+    " \"zones\": [\n"
+    "  {\"id\": \"zone-a\", \"name\": \"Zone A\", \"area\": {\"type\": "
+    "\"Polygon\", \"coordinates\": [[[37.98, 48.49], [38.02, 48.49], [38.02, "
+    "48.51], [37.98, 48.51], [37.98, 48.49]]]}, \"near_km\": 5}],\n"
+    " \"sites\": [\n"
+    "  {\"id\": \"site-1\", \"name\": \"Storage 1\", \"party\": \"ua\", "
+    "\"where\": {\"lat\": 48.9, \"lon\": 36.9, \"radius_m\": 500}, "
+    "\"items\": [{\"serial\": \"A-001\", \"system\": \"2S1\"}, {\"serial\": "
+    "\"A-002\", \"system\": \"D-30\"}]}],\n"
+    " \"rules\": [\n"
+    "  {\"id\": \"ceasefire\", \"type\": \"ceasefire\", \"what\": "
+    "\"fire\"},\n"
+    "  {\"id\": \"artillery\", \"type\": \"withdrawal\", \"weapons\": "
+    "{\"classes\": [\"artillery\"], \"calibre_min_mm\": 100}, "
+    "\"distance_km\": 25, \"lines\": [\"contact\", \"memo\"]},\n"
+    "  {\"id\": \"quiet\", \"type\": \"precondition\", \"zone\": \"zone-a\","
+    " \"days\": 7, \"enables\": \"zone-rule\", \"from\": "
+    "\"2016-10-01T00:00:00Z\"},\n"
+    "  {\"id\": \"zone-rule\", \"type\": \"zone\", \"zone\": [\"zone-a\"], "
+    "\"what\": [\"fire\", \"presence\"], \"from\": "
+    "\"2016-10-01T00:00:00Z\"},\n"
+    "  {\"id\": \"tank-cap\", \"type\": \"cap\", \"weapons\": {\"classes\": "
+    "[\"tank\"]}, \"max\": 2, \"window_hours\": 24, \"band_km\": [0, 10], "
+    "\"lines\": [\"contact\", \"memo\"]},\n"
+    "  {\"id\": \"storage\", \"type\": \"holding\", \"sites\": "
+    "[\"site-1\"]}]}\n";
+
+/* The observations: patrol (pat) and camera (cam) lines. Each comment says
+ * what the rules must find. */
+static const char *pat_lines[] = {
+    /* 0: explosions 7.4 km west of the line, fire from the east: a
+     * ceasefire breach by ru (the ray crosses into ru's ground). */
+    "{\"what\":\"explosion\",\"count\":3,\"time\":\"2016-09-10T10:00:00Z\","
+    "\"where\":{\"lat\":48.5,\"lon\":37.9,\"uncertainty_m\":100},"
+    "\"weapon\":{\"class\":\"artillery\"},\"fire\":{\"from_deg\":90}}",
+    /* 1: the same before the ceasefire: nothing */
+    "{\"what\":\"explosion\",\"time\":\"2015-01-10T10:00:00Z\",\"where\":{"
+    "\"lat\":48.5,\"lon\":37.9}}",
+    /* 2: shots, no direction: a breach, party undetermined */
+    "{\"what\":\"shots\",\"count\":20,\"time\":\"2016-09-11T10:00:00Z\","
+    "\"where\":{\"lat\":48.3,\"lon\":37.95}}",
+    /* 3: a 2S1 (122 mm) 14.7 km behind ua's line: withdrawal, ua */
+    "{\"what\":\"weapon_seen\",\"count\":2,\"time\":\"2016-09-12T10:00:00Z\","
+    "\"where\":{\"lat\":48.6,\"lon\":37.8},\"weapon\":{\"system\":\"2S1\"}}",
+    /* 4: a 2S1 37 km behind: nothing */
+    "{\"what\":\"weapon_seen\",\"time\":\"2016-09-12T11:00:00Z\",\"where\":{"
+    "\"lat\":48.6,\"lon\":37.5},\"weapon\":{\"system\":\"2S1\"}}",
+    /* 5: artillery of unknown calibre 14.7 km behind: undetermined */
+    "{\"what\":\"weapon_seen\",\"time\":\"2016-09-12T12:00:00Z\",\"where\":{"
+    "\"lat\":48.6,\"lon\":37.8},\"weapon\":{\"class\":\"artillery\"}}",
+    /* 6: a system not in the catalogue: kept, flagged, undetermined */
+    "{\"what\":\"weapon_seen\",\"time\":\"2016-09-12T13:00:00Z\",\"where\":{"
+    "\"lat\":48.6,\"lon\":37.8},\"weapon\":{\"system\":\"Zzyzx-9\"}}",
+    /* 7: a bearing and a distance range: the event 2-4 km east of the
+     * patrol, fire from the east: ru */
+    "{\"what\":\"explosion\",\"time\":\"2016-09-13T10:00:00Z\",\"where\":{"
+    "\"observer\":{\"lat\":48.5,\"lon\":37.7},\"bearing_deg\":90,"
+    "\"spread_deg\":5,\"dist_min_m\":2000,\"dist_max_m\":4000},\"fire\":{"
+    "\"from_deg\":90}}",
+    /* 8, 9: tanks 5 km behind ua's line: 2 seen twice by the patrol (the
+     * same two), then (cam, below) 1 more: 3 > 2 within 24 h */
+    "{\"what\":\"weapon_seen\",\"count\":2,\"time\":\"2016-09-20T08:00:00Z\","
+    "\"where\":{\"lat\":48.55,\"lon\":37.933},\"weapon\":{\"class\":"
+    "\"tank\"}}",
+    "{\"what\":\"weapon_seen\",\"count\":2,\"time\":\"2016-09-20T09:00:00Z\","
+    "\"where\":{\"lat\":48.55,\"lon\":37.933},\"weapon\":{\"class\":"
+    "\"tank\"}}",
+    /* 10: zone A, shots inside on 3 October: the precondition (7 quiet
+     * days from 1 October) restarts; a ceasefire breach only */
+    "{\"what\":\"shots\",\"time\":\"2016-10-03T10:00:00Z\",\"where\":{"
+    "\"lat\":48.5,\"lon\":38.0}}",
+    /* 11: shots inside on 12 October: the zone rule is in force (met on
+     * 10 October): inside */
+    "{\"what\":\"shots\",\"time\":\"2016-10-12T10:00:00Z\",\"where\":{"
+    "\"lat\":48.5,\"lon\":38.01}}",
+    /* 12: an explosion 3 km north of the zone: near */
+    "{\"what\":\"explosion\",\"time\":\"2016-10-13T10:00:00Z\",\"where\":{"
+    "\"lat\":48.537,\"lon\":38.0}}",
+    /* 13: a visit to site 1 finds A-001 only: A-002 is missing */
+    "{\"what\":\"site_visit\",\"time\":\"2016-11-01T10:00:00Z\",\"where\":{"
+    "\"lat\":48.9,\"lon\":36.9},\"site\":\"site-1\",\"serials\":[\"A-001\"]}",
+    /* 14: A-001 seen far from its site, beyond the withdrawal line:
+     * outside designated storage */
+    "{\"what\":\"weapon_seen\",\"time\":\"2016-11-05T10:00:00Z\",\"where\":{"
+    "\"lat\":48.9,\"lon\":36.5},\"weapon\":{\"system\":\"2S1\"},"
+    "\"serials\":[\"A-001\"]}",
+    /* 15: A-001 at its site: nothing */
+    "{\"what\":\"weapon_seen\",\"time\":\"2016-11-06T10:00:00Z\",\"where\":{"
+    "\"lat\":48.9,\"lon\":36.9},\"weapon\":{\"system\":\"2S1\"},"
+    "\"serials\":[\"A-001\"]}",
+};
+
+static const char *cam_lines[] = {
+    /* 0: a muzzle flash on ru's ground: ru */
+    "{\"what\":\"muzzle_flash\",\"time\":\"2016-09-10T11:00:00Z\",\"where\":{"
+    "\"lat\":48.5,\"lon\":38.1}}",
+    /* 1: a D-30 (122 mm) 7.4 km east of ru's own line: withdrawal, ru */
+    "{\"what\":\"weapon_seen\",\"time\":\"2016-09-12T14:00:00Z\",\"where\":{"
+    "\"lat\":48.6,\"lon\":38.3},\"weapon\":{\"system\":\"D-30\"}}",
+    /* 2: the third tank within 24 h */
+    "{\"what\":\"weapon_seen\",\"time\":\"2016-09-20T10:00:00Z\",\"where\":{"
+    "\"lat\":48.56,\"lon\":37.94},\"weapon\":{\"class\":\"tank\"}}",
+    /* 4 (after 3): a D-30 on ru's ground between the contact line and ru's
+     * own line, in front of it: inside the security zone, ru */
+    /* 3: a tank 30 h later: a new window, under the cap */
+    "{\"what\":\"weapon_seen\",\"time\":\"2016-09-21T16:00:00Z\",\"where\":{"
+    "\"lat\":48.56,\"lon\":37.94},\"weapon\":{\"class\":\"tank\"}}",
+    "{\"what\":\"weapon_seen\",\"time\":\"2016-09-22T10:00:00Z\",\"where\":{"
+    "\"lat\":48.6,\"lon\":38.1},\"weapon\":{\"system\":\"D-30\"}}",
+};
+
+static void mkkey(const char *name, uint8_t b, truce_skey *k) {
+  uint8_t seed[32];
+  memset(seed, b, 32);
+  char err[TRUCE_ERR_MAX];
+  if (truce_skey_from_seed(name, TRUCE_KEY_ED25519, seed, k, err))
+    fprintf(stderr, "%s\n", err);
+}
+
+static void add_source(const truce_skey *k) {
+  truce_source s;
+  memset(&s, 0, sizeof s);
+  s.key = k->vkey;
+  snprintf(s.name, sizeof s.name, "%s", k->vkey.name);
+  snprintf(s.party, sizeof s.party, "mission");
+  s.means = TRUCE_MEANS_VISUAL;
+  s.reliability = 0.9;
+  CHECK_OK(truce_log_source_add(lg, &admin, &s, (int64_t)time(NULL) * 1000,
+                                NULL));
+}
+
+static void submit(const truce_skey *k, const char **lines, size_t n) {
+  truce_buf b;
+  truce_buf_init(&b, 1 << 20);
+  for (size_t i = 0; i < n; i++)
+    truce_buf_appendf(&b, "%s\n", lines[i]);
+  truce_err rc = truce_log_submit(lg, k, b.data, b.len,
+                                  (int64_t)time(NULL) * 1000, NULL, NULL);
+  CHECK_MSG(rc == TRUCE_OK, "%s", truce_log_errmsg(lg));
+  truce_buf_release(&b);
+}
+
+static void setup(void) {
+  snprintf(root, sizeof root, "/tmp/truce-test-assess-XXXXXX");
+  if (!mkdtemp(root))
+    return;
+  char dir[128];
+  snprintf(dir, sizeof dir, "%s/log", root);
+  mkkey("assess.example/log", 1, &logkey);
+  mkkey("assess.example/admin", 2, &admin);
+  mkkey("patrol-1", 3, &pat);
+  mkkey("camera-1", 4, &cam);
+  truce_log_info info;
+  memset(&info, 0, sizeof info);
+  snprintf(info.origin, sizeof info.origin, "assess.example/log");
+  info.log_key = logkey.vkey;
+  info.admin_key = admin.vkey;
+  char err[TRUCE_ERR_MAX];
+  CHECK_OK(truce_log_create(dir, &info, err));
+  CHECK_OK(truce_log_open(dir, 0, &lg, err));
+  CHECK_OK(truce_log_terms_add(lg, &admin, terms_json, strlen(terms_json),
+                               (int64_t)time(NULL) * 1000, &ref));
+  add_source(&pat);
+  add_source(&cam);
+  submit(&pat, pat_lines, sizeof pat_lines / sizeof *pat_lines);
+  submit(&cam, cam_lines, sizeof cam_lines / sizeof *cam_lines);
+}
+
+/* Findings collected as JSON lines. */
+typedef struct collected {
+  truce_buf jsonl, csv, geojson;
+  size_t n;
+} collected;
+
+static int collect(void *ctx, const truce_violation *v) {
+  collected *c = ctx;
+  CHECK_OK(truce_violation_format(v, TRUCE_FORMAT_JSONL, &c->jsonl));
+  CHECK_OK(truce_violation_format(v, TRUCE_FORMAT_CSV, &c->csv));
+  if (c->n)
+    truce_buf_append(&c->geojson, ",", 1);
+  CHECK_OK(truce_violation_format(v, TRUCE_FORMAT_GEOJSON, &c->geojson));
+  c->n++;
+  return 0;
+}
+
+static truce_err assess(int64_t from, int64_t to, collected *c) {
+  memset(c, 0, sizeof *c);
+  truce_buf_init(&c->jsonl, 1 << 22);
+  truce_buf_init(&c->csv, 1 << 22);
+  truce_buf_init(&c->geojson, 1 << 22);
+  static const char head[] = "{\"type\":\"FeatureCollection\",\"features\":[";
+  truce_buf_append(&c->geojson, head, strlen(head));
+  truce_buf text;
+  truce_buf_init(&text, 1 << 20);
+  truce_terms_ref r;
+  CHECK_OK(truce_log_terms_get(lg, "test-world", 0, &r, &text));
+  truce_terms *t = NULL;
+  char err[TRUCE_ERR_MAX];
+  CHECK_OK(truce_terms_parse(text.data, text.len, &t, err));
+  truce_err rc = truce_assess(lg, t, &r, from, to, collect, c, err);
+  truce_buf_append(&c->geojson, "]}", 2);
+  truce_terms_free(t);
+  truce_buf_release(&text);
+  return rc;
+}
+
+static void release(collected *c) {
+  truce_buf_release(&c->jsonl);
+  truce_buf_release(&c->csv);
+  truce_buf_release(&c->geojson);
+}
+
+static int64_t at(const char *s) {
+  int64_t t = 0;
+  truce_time_parse(s, strlen(s), &t);
+  return t;
+}
+
+/* The findings of one rule and category (and party, if given), as parsed
+ * JSON objects. */
+static size_t count(const collected *c, const char *rule, const char *cat,
+                    const char *party, json_t **first) {
+  size_t n = 0;
+  if (first)
+    *first = NULL;
+  const char *p = c->jsonl.data;
+  while (p && *p) {
+    const char *nl = strchr(p, '\n');
+    json_t *j = json_loadb(p, (size_t)(nl - p), 0, NULL);
+    CHECK(j != NULL);
+    if (j && strcmp(json_string_value(json_object_get(j, "rule")), rule) ==
+                 0 &&
+        strcmp(json_string_value(json_object_get(j, "category")), cat) ==
+            0 &&
+        (!party ||
+         strcmp(json_string_value(json_object_get(j, "party")), party) ==
+             0)) {
+      n++;
+      if (first && !*first) {
+        *first = j;
+        j = NULL;
+      }
+    }
+    json_decref(j);
+    p = nl + 1;
+  }
+  return n;
+}
+
+static const char *evidence_cite(json_t *f, size_t i) {
+  return json_string_value(
+      json_object_get(json_array_get(json_object_get(f, "evidence"), i),
+                      "cite"));
+}
+
+TEST(every_rule_type) {
+  collected c;
+  CHECK_OK(assess(at("2014-01-01T00:00:00Z"), at("2017-01-01T00:00:00Z"),
+                  &c));
+  json_t *f;
+  /* Ceasefire: fire after the start only; ru by the direction of fire
+   * (entry 3 is the patrol's batch: 0 terms, 1-2 sources). */
+  CHECK_EQ_U64(count(&c, "ceasefire", "fire", "ru", &f), 3);
+  CHECK_STR(evidence_cite(f, 0), "3:0");
+  CHECK_CONTAINS(json_string_value(json_object_get(f, "reason")),
+                 "fire came from 90 deg, from ground held by ru");
+  json_decref(f);
+  CHECK_EQ_U64(count(&c, "ceasefire", "fire", "undetermined", &f), 4);
+  CHECK_STR(evidence_cite(f, 0), "3:2");
+  CHECK_STR(json_string_value(json_object_get(f, "reason")),
+            "direction of fire not reported");
+  json_decref(f);
+  /* 2015 explosion (3:1) is not a breach. */
+  CHECK(!strstr(c.jsonl.data, "\"3:1\""));
+
+  /* Withdrawal: the 2S1 14.7 km behind ua's line; the D-30 east of ru's
+   * own line; unknown calibre and unknown system undetermined. */
+  CHECK_EQ_U64(count(&c, "artillery", "presence", "ua", &f), 1);
+  CHECK_STR(evidence_cite(f, 0), "3:3");
+  CHECK_STR(json_string_value(json_object_get(f, "line")), "contact");
+  double d = json_real_value(json_object_get(f, "dist_m")), ref_d;
+  truce_geodesic_inverse(48.6, 37.8, 48.6, 38.0, &ref_d, NULL, NULL);
+  /* The foot of the perpendicular is within metres of the same latitude:
+   * the distance along the parallel bounds it from above, closely. */
+  CHECK_MSG(d <= ref_d + 0.1 && d > ref_d - 50, /* printed to 0.1 m */ "%f vs %f", d, ref_d);
+  json_decref(f);
+  CHECK_EQ_U64(count(&c, "artillery", "presence", "ru", &f), 2);
+  CHECK_STR(json_string_value(json_object_get(f, "line")), "memo");
+  CHECK_STR(evidence_cite(f, 0), "4:1");
+  json_decref(f);
+  /* The second: in front of ru's own line, on ground ru holds. */
+  CHECK_CONTAINS(c.jsonl.data, "in front of its own line");
+  CHECK_CONTAINS(c.jsonl.data, "\"4:4\"");
+  CHECK_EQ_U64(count(&c, "artillery", "presence", "undetermined", &f), 2);
+  CHECK_CONTAINS(json_string_value(json_object_get(f, "reason")),
+                 "calibre not known");
+  json_decref(f);
+  CHECK_CONTAINS(c.jsonl.data, "Zzyzx-9 (system not in the catalogue)");
+  CHECK(!strstr(c.jsonl.data, "\"3:4\"")); /* 37 km behind: compliant */
+
+  /* Cap: 3 tanks within 24 h (the patrol's two reports are the same two
+   * tanks), one finding with the three reports; the tank 30 h later is
+   * under the cap. */
+  CHECK_EQ_U64(count(&c, "tank-cap", "over_cap", "ua", &f), 1);
+  json_t *ev = json_object_get(f, "evidence");
+  CHECK_EQ_U64(json_array_size(ev), 3);
+  CHECK_STR(evidence_cite(f, 2), "4:2");
+  CHECK_CONTAINS(json_string_value(json_object_get(f, "detail")),
+                 "3 weapons within 24 h (at most 2)");
+  json_decref(f);
+
+  /* Zone: shots on 3 October restart the 7 quiet days (not a zone breach:
+   * the rule is not in force yet); 12 October inside; 13 October near. */
+  CHECK_EQ_U64(count(&c, "zone-rule", "inside", NULL, &f), 1);
+  CHECK_STR(evidence_cite(f, 0), "3:11");
+  json_decref(f);
+  CHECK_EQ_U64(count(&c, "zone-rule", "near", NULL, &f), 1);
+  CHECK_STR(evidence_cite(f, 0), "3:12");
+  d = json_real_value(json_object_get(f, "dist_m"));
+  CHECK_MSG(d > 2800 && d < 3100, "%f", d);
+  json_decref(f);
+
+  /* Holding: A-002 missing on the visit; A-001 outside storage once. */
+  CHECK_EQ_U64(count(&c, "storage", "missing", "ua", &f), 1);
+  CHECK_CONTAINS(json_string_value(json_object_get(f, "detail")),
+                 "serial A-002 not found");
+  json_decref(f);
+  CHECK_EQ_U64(count(&c, "storage", "outside_storage", "ua", &f), 1);
+  CHECK_STR(evidence_cite(f, 0), "3:14");
+  json_decref(f);
+
+  /* Every finding cites the terms entry. */
+  CHECK_CONTAINS(c.jsonl.data,
+                 "\"terms\":{\"id\":\"test-world\",\"version\":1,\"entry\":0}");
+  /* The muzzle flash (camera 4:0) is on ru's ground. */
+  CHECK(count(&c, "ceasefire", "fire", "ru", NULL) == 3);
+
+  /* The other formats: a CSV row per finding, valid GeoJSON. */
+  size_t rows = 0;
+  for (const char *p = c.csv.data; p && *p; p++)
+    rows += *p == '\n';
+  CHECK_EQ_U64(rows, c.n);
+  json_t *g = json_loadb(c.geojson.data, c.geojson.len, 0, NULL);
+  CHECK(g != NULL);
+  CHECK_EQ_U64(json_array_size(json_object_get(g, "features")), c.n);
+  json_decref(g);
+  release(&c);
+}
+
+TEST(precondition_not_met) {
+  /* Over a period that ends before the quiet days are reached. */
+  collected c;
+  CHECK_OK(assess(at("2016-10-01T00:00:00Z"), at("2016-10-08T00:00:00Z"),
+                  &c));
+  json_t *f;
+  CHECK_EQ_U64(count(&c, "quiet", "not_met", NULL, &f), 1);
+  CHECK_STR(evidence_cite(f, 0), "3:10");
+  json_decref(f);
+  release(&c);
+  /* Over the whole period it is met: no such finding. */
+  CHECK_OK(assess(at("2016-09-01T00:00:00Z"), at("2017-01-01T00:00:00Z"),
+                  &c));
+  CHECK_EQ_U64(count(&c, "quiet", "not_met", NULL, NULL), 0);
+  release(&c);
+}
+
+TEST(deterministic) {
+  collected a, b;
+  CHECK_OK(assess(at("2014-01-01T00:00:00Z"), at("2017-01-01T00:00:00Z"),
+                  &a));
+  CHECK_OK(assess(at("2014-01-01T00:00:00Z"), at("2017-01-01T00:00:00Z"),
+                  &b));
+  CHECK(a.n > 10);
+  CHECK(a.jsonl.len == b.jsonl.len &&
+        memcmp(a.jsonl.data, b.jsonl.data, a.jsonl.len) == 0);
+  CHECK(a.csv.len == b.csv.len &&
+        memcmp(a.csv.data, b.csv.data, a.csv.len) == 0);
+  release(&a);
+  release(&b);
+}
+
+TEST(terms_in_the_log) {
+  /* A new version of the same terms gets version 2; both stay readable. */
+  truce_terms_ref r2;
+  CHECK_OK(truce_log_terms_add(lg, &admin, terms_json, strlen(terms_json),
+                               (int64_t)time(NULL) * 1000, &r2));
+  CHECK_EQ_U64(r2.version, 2);
+  truce_terms_ref r;
+  truce_buf t;
+  truce_buf_init(&t, 1 << 20);
+  CHECK_OK(truce_log_terms_get(lg, "test-world", 1, &r, &t));
+  CHECK_EQ_U64(r.index, ref.index);
+  CHECK_OK(truce_log_terms_get(lg, "test-world", 0, &r, NULL));
+  CHECK_EQ_U64(r.version, 2);
+  CHECK_RC(truce_log_terms_get(lg, "no-such", 0, &r, NULL), TRUCE_ENOTFOUND);
+  /* Invalid terms are refused and nothing is written. */
+  uint64_t before, after;
+  CHECK_OK(truce_log_size(lg, &before));
+  CHECK_RC(truce_log_terms_add(lg, &admin, "{\"truce_terms\": 1}", 17,
+                               (int64_t)time(NULL) * 1000, NULL),
+           TRUCE_EPARSE);
+  CHECK_RC(truce_log_terms_add(lg, &pat, terms_json, strlen(terms_json),
+                               (int64_t)time(NULL) * 1000, NULL),
+           TRUCE_ENOKEY);
+  CHECK_OK(truce_log_size(lg, &after));
+  CHECK_EQ_U64(before, after);
+  truce_buf_release(&t);
+  /* The whole log, terms entries included, verifies. */
+  char err[TRUCE_ERR_MAX], dir[128];
+  snprintf(dir, sizeof dir, "%s/log", root);
+  CHECK_OK(truce_log_checkpoint(lg, &logkey, NULL));
+  CHECK_OK(truce_verify_log(dir, NULL, NULL, NULL, err));
+}
+
+int main(void) {
+  setup();
+  RUN(every_rule_type);
+  RUN(precondition_not_met);
+  RUN(deterministic);
+  RUN(terms_in_the_log);
+  truce_log_close(lg);
+  if (!test_failed) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (system(cmd) != 0)
+      fprintf(stderr, "cannot remove %s\n", root);
+  }
+  return test_done(__FILE__);
+}
