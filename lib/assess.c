@@ -1178,7 +1178,7 @@ truce_err truce_violation_format(const truce_violation *v, int format,
     rc = truce_buf_appendf(out, "%s  %-28s %-15s %-12s %s", t0, v->rule,
                            v->category, v->party[0] ? v->party : "-",
                            v->detail);
-    if (!rc && v->party[0] && strcmp(v->party, "undetermined") == 0)
+    if (!rc && (!v->party[0] || strcmp(v->party, "undetermined") == 0))
       rc = truce_buf_appendf(out, " (%s)", v->reason);
     for (size_t i = 0; !rc && i < v->nevidence && i < 4; i++)
       rc = truce_buf_appendf(out, "%s%" PRIu64 ":%u", i ? " " : "  [",

@@ -615,12 +615,16 @@ truce_err truce_geom_measure(const truce_geom *g, double lat_deg,
   int where = geo_index_cell(g, lat_deg, lon_deg, &cell);
   if (where > 0) {
     const uint32_t *c = cell.cand;
-    bool area = g->kind == TRUCE_GEOM_AREA;
+#if defined(__GNUC__)
+    /* The pieces are independent loads: ask for all of them at once. */
+    for (uint32_t i = 0; i < cell.cnt && i < CELL_KEEP; i++)
+      __builtin_prefetch(&g->seg[c[i]]);
+#endif
+    bool area = g->kind == TRUCE_GEOM_AREA && !cell.clear;
     double w[3] = {0, 0, 0};
-    if (area) {
+    inside = (int)cell.inside;
+    if (area)
       cross3(cell.ref, p, w);
-      inside = (int)cell.inside;
-    }
     /* Pass 1: the least chord, and the crossings for the side. */
     double d2s[CELL_KEEP], ts[CELL_KEEP];
     double best2 = INFINITY;

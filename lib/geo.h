@@ -70,10 +70,14 @@ typedef struct geo_seginfo {
 #define GEO_LEAF_HEAD 2u /* count, state */
 #define GEO_LEAF_REF 6u  /* three doubles */
 
+#define GEO_LEAF_CLEAR 2u /* in the state word: no edge comes near the
+                            cell, so no path within it crosses one */
+
 typedef struct geo_cell {
   const uint32_t *cand;
   uint32_t cnt;
   uint32_t inside; /* areas: the reference point's state (0 or 1) */
+  bool clear;      /* areas: GEO_LEAF_CLEAR (ref is then not set) */
   double ref[3];
 } geo_cell;
 

@@ -390,6 +390,10 @@ static truce_err build_cell(builder *b, size_t node, double u0, double v0,
       pick_ref(b, u0, v0, w, h, c, d0, b->stk + off, n, ref);
       memcpy(lf + GEO_LEAF_HEAD, ref, sizeof ref);
       lf[1] = (uint32_t)geo_index_parity(b->g, ref);
+      /* A path between two points of the cell stays within 1.03 r of
+       * its centre: if every edge is farther, none can cross it. */
+      if (d0 > 1.05 * r)
+        lf[1] |= GEO_LEAF_CLEAR;
     }
     memcpy(lf + len - n, b->stk + off, n * sizeof *lf);
     b->w[node] = GEO_LEAF_BIT | (uint32_t)at;
@@ -787,9 +791,11 @@ int geo_index_cell(const truce_geom *g, double lat, double lon,
   }
   const uint32_t *lf = s + (k & ~GEO_LEAF_BIT);
   out->cnt = lf[0];
-  out->inside = lf[1];
+  out->inside = lf[1] & 1;
+  out->clear = (lf[1] & GEO_LEAF_CLEAR) != 0;
   if (g->kind == TRUCE_GEOM_AREA) {
-    memcpy(out->ref, lf + GEO_LEAF_HEAD, sizeof out->ref);
+    if (!out->clear)
+      memcpy(out->ref, lf + GEO_LEAF_HEAD, sizeof out->ref);
     out->cand = lf + GEO_LEAF_HEAD + GEO_LEAF_REF;
   } else {
     out->cand = lf + GEO_LEAF_HEAD;

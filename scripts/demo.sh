@@ -130,10 +130,13 @@ run terms show "$LOG" minsk-ii
 step "The patrol and the camera submit their reports of autumn 2016"
 run submit "$LOG" --key mission.example/patrol-3 "$EX/minsk-2016-patrol.jsonl" --no-checkpoint
 run submit "$LOG" --key mission.example/camera-shyrokyne "$EX/minsk-2016-camera.jsonl" --no-checkpoint
-echo "(among them, compliant ones: a 2S1 in Kramatorsk, 45 km behind the line, breaches nothing)"
+echo "(among them, compliant ones: a 2S1 in Kramatorsk, 45 km behind the line, breaches nothing;"
+echo " a Tochka-U in Sloviansk, 66 km behind, breaches only the 70 km rule)"
 
 step "Assess September to December 2016 against the registered terms"
 run assess "$LOG" --terms minsk-ii --from 2016-09-01 --to 2017-01-01 --format text
+echo "(the first week of the disengagement framework: the 7 quiet days each area needs first)"
+run assess "$LOG" --terms minsk-ii --from 2016-09-21 --to 2016-09-28 --format text
 run_to "$DEMO/findings.geojson" assess "$LOG" --terms minsk-ii --from 2016-09-01 --to 2017-01-01 --format geojson 2>/dev/null
 echo "(also as GeoJSON for a map: \$DEMO/findings.geojson; as JSON lines and CSV: --format jsonl|csv)"
 
