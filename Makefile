@@ -120,7 +120,7 @@ crash-test: $(B)/test/crashtest
 
 test check: deps-test
 	@$(MAKE) --no-print-directory WERROR=1 all $(TESTS) $(FUZZ_REPLAY) \
-	  $(HELPERS) >/dev/null
+	  $(HELPERS) $(BENCHES) >/dev/null
 	@$(MAKE) --no-print-directory WERROR=1 unit cli-test fuzz-replay \
 	  crash-test
 	@echo "make test: all passed"

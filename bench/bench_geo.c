@@ -23,7 +23,10 @@
  *       postgis point to truce's nearest point, that point to the line")
  *       and says who was right.
  *
- * scripts/bench-geo.sh starts the PostgreSQL server and runs both.
+ * scripts/bench-geo.sh starts the PostgreSQL server and runs both. Uses
+ * the public header, jansson to hand the geometry to PostGIS, and
+ * lib/geo.h only to report the index's size; nothing in the library
+ * depends on it.
  */
 #include "truce.h"
 
@@ -137,8 +140,8 @@ static void walk(json_t *o, json_t *polys, json_t *lines, double *box) {
   }
 }
 
-static int cmd_points(const char *front, long n, uint64_t seed,
-                      const char *out, const char *geom_out) {
+static int cmd_points(const char *front, long n, uint64_t seed, const char *out,
+                      const char *geom_out) {
   json_error_t je;
   json_t *doc = json_load_file(front, 0, &je);
   if (!doc)
@@ -146,11 +149,10 @@ static int cmd_points(const char *front, long n, uint64_t seed,
   json_t *polys = json_array(), *lines = json_array();
   double box[4] = {180, 90, -180, -90};
   walk(doc, polys, lines, box);
-  json_t *geom = json_pack("{s:s, s:O}", "type",
-                           json_array_size(polys) ? "MultiPolygon"
-                                                  : "MultiLineString",
-                           "coordinates",
-                           json_array_size(polys) ? polys : lines);
+  json_t *geom =
+      json_pack("{s:s, s:O}", "type",
+                json_array_size(polys) ? "MultiPolygon" : "MultiLineString",
+                "coordinates", json_array_size(polys) ? polys : lines);
   char *text = json_dumps(geom, JSON_COMPACT);
   FILE *f = fopen(geom_out, "w");
   if (!f || !text || fprintf(f, "%s\n", text) < 0 || fclose(f) != 0)
@@ -162,8 +164,7 @@ static int cmd_points(const char *front, long n, uint64_t seed,
   json_decref(doc);
 
   truce_geom *g = load(front);
-  double lo0 = box[0] - 1, la0 = box[1] - 1, lo1 = box[2] + 1,
-         la1 = box[3] + 1;
+  double lo0 = box[0] - 1, la0 = box[1] - 1, lo1 = box[2] + 1, la1 = box[3] + 1;
   rng_state = seed;
   f = fopen(out, "w");
   if (!f)
@@ -288,9 +289,8 @@ static int cmd_run(int argc, char **argv) {
          "loaded in %.1f ms (%zu vertices, %u pieces); index built on "
          "first use: %zu leaves, %.1f MB\n",
          n, 100.0 * (double)inside / (double)n,
-         100.0 * (double)band / (double)n, load_s * 1e3,
-         truce_geom_vertices(g), g->nseg, g->idx.nleaf,
-         (double)g->idx.bytes / 1e6);
+         100.0 * (double)band / (double)n, load_s * 1e3, truce_geom_vertices(g),
+         g->nseg, g->idx.nleaf, (double)g->idx.bytes / 1e6);
 
   if (argc >= 10) {
     f = fopen(argv[5], "r");

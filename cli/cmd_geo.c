@@ -50,23 +50,26 @@ static int dist(const char *path) {
     n++;
     size_t len = strlen(line);
     if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(stdin)) {
-      code = fail_rc(TRUCE_ETOOBIG, "line %lu: longer than %d bytes", n,
+      code = fail_rc(TRUCE_ETOOBIG,
+                     "standard input line %lu: longer than %d bytes", n,
                      GEO_LINE_MAX - 1);
       break;
     }
     double lon, lat;
     if (!parse_point(line, &lon, &lat)) {
-      code = fail_rc(TRUCE_EPARSE, "line %lu: not 'lon lat'", n);
+      code = fail_rc(TRUCE_EPARSE, "standard input line %lu: not 'lon lat'", n);
       break;
     }
     if (!isfinite(lon) || lon < -180 || lon > 180) {
-      code = fail_rc(TRUCE_ERANGE, "line %lu: longitude %g out of range", n,
-                     lon);
+      code =
+          fail_rc(TRUCE_ERANGE,
+                  "standard input line %lu: longitude %g out of range", n, lon);
       break;
     }
     if (!isfinite(lat) || lat < -90 || lat > 90) {
-      code = fail_rc(TRUCE_ERANGE, "line %lu: latitude %g out of range", n,
-                     lat);
+      code =
+          fail_rc(TRUCE_ERANGE,
+                  "standard input line %lu: latitude %g out of range", n, lat);
       break;
     }
     truce_geo_where w;
@@ -78,8 +81,8 @@ static int dist(const char *path) {
     printf("%.3f\t%s\n", w.dist_m, side_name(kind, w.side));
   }
   if (!code && ferror(stdin))
-    code = fail_rc(TRUCE_EIO, "cannot read standard input: %s",
-                   strerror(errno));
+    code =
+        fail_rc(TRUCE_EIO, "cannot read standard input: %s", strerror(errno));
   truce_geom_free(g);
   return finish(code);
 }

@@ -3,7 +3,7 @@
  * truce_geom_measure.
  *
  * Whatever the bytes, parsing must not crash; a refusal comes with a
- * one-line printable message and no geometry. What parses must measure
+ * one-line message in printable ASCII and no geometry. What parses must measure
  * sanely: a kind and a vertex count; for a few fixed points (poles,
  * antimeridian, Ukraine) a finite distance >= 0 in millimetres, a side
  * in {-1, 0, 1} that is 0 exactly when the distance is 0, and a nearest
@@ -51,15 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = strnlen(err, sizeof err);
     check(n > 0 && n < sizeof err);
     for (size_t i = 0; i < n; i++)
-      check(err[i] != '\n');
+      check(err[i] >= 0x20 && err[i] < 0x7f);
     return 0;
   }
   int kind = truce_geom_kind(g);
   check(kind == TRUCE_GEOM_LINE || kind == TRUCE_GEOM_AREA);
   check(truce_geom_vertices(g) >= 2);
-  static const double pts[][2] = {{0, 0},     {48, 37},  {89.9, 10},
-                                  {-89.9, -170}, {0, 180}, {90, 0},
-                                  {-90, 45},  {45.5, -179.99}};
+  static const double pts[][2] = {{0, 0},        {48, 37},       {89.9, 10},
+                                  {-89.9, -170}, {0, 180},       {90, 0},
+                                  {-90, 45},     {45.5, -179.99}};
   for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
     truce_geo_where w;
     check(truce_geom_measure(g, pts[i][0], pts[i][1], &w) == TRUCE_OK);

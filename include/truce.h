@@ -843,7 +843,8 @@ size_t truce_geom_vertices(const truce_geom *g);
 /* Where a point lies relative to a geometry. */
 typedef struct truce_geo_where {
   double dist_m;   /* geodesic distance to the line, or to the area's
-                      boundary (>= 0) */
+                      boundary (>= 0), rounded to the millimetre; 0 when
+                      on it. Within a threshold T means dist_m <= T. */
   int side;        /* LINE: +1 left, -1 right of the drawing direction at
                       the nearest point; AREA: +1 inside, -1 outside;
                       0: on it (closer than TRUCE_GEO_ON_M) */

@@ -18,7 +18,7 @@
 
 /* GeoJSON documents (a few MB for real boundaries) are read whole. */
 #define GEOJSON_MAX_BYTES (256u << 20)
-#define NEST_MAX 8 /* GeometryCollections within each other */
+#define NEST_MAX 8   /* GeometryCollections within each other */
 #define CELL_KEEP 64 /* chord distances kept between a leaf's two passes */
 
 /* ---- reading GeoJSON ---- */
@@ -38,30 +38,13 @@ typedef struct reader {
   char *err;
 } reader;
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem,
-                 size_t max) {
-  if (need <= *cap)
-    return true;
-  if (need > max)
-    return false;
-  size_t n = *cap ? *cap : 64;
-  while (n < need)
-    n = n > max / 2 ? max : n * 2;
-  void *q = truce_realloc(*p, n * elem);
-  if (!q)
-    return false;
-  *p = q;
-  *cap = n;
-  return true;
-}
-
 /* Append to the path; returns the length to restore. A member name gets
  * a '.' unless it starts the path; an index is "[i]". */
 static size_t push(reader *r, const char *member, size_t index) {
   size_t old = r->plen;
   size_t room = sizeof r->path - r->plen;
-  int n = member ? snprintf(r->path + r->plen, room, "%s%s",
-                            r->plen ? "." : "", member)
+  int n = member ? snprintf(r->path + r->plen, room, "%s%s", r->plen ? "." : "",
+                            member)
                  : snprintf(r->path + r->plen, room, "[%zu]", index);
   if (n > 0)
     r->plen = (size_t)n < room ? r->plen + (size_t)n : sizeof r->path - 1;
@@ -90,6 +73,15 @@ static truce_err fail(reader *r, truce_err code, const char *fmt, ...) {
   return seterr(r->err, code, "%s", msg);
 }
 
+/* Input echoed in a message: printable ASCII only (so one line, whatever
+ * the bytes), truncated to fit. */
+static void printable(const char *in, char *out, size_t cap) {
+  size_t k = 0;
+  for (; in[k] && k + 1 < cap; k++)
+    out[k] = in[k] >= 0x20 && in[k] < 0x7f ? in[k] : '?';
+  out[k] = '\0';
+}
+
 static truce_err set_kind(reader *r, int kind, const char *type) {
   if (r->kind == 0)
     r->kind = kind;
@@ -102,8 +94,9 @@ static truce_err set_kind(reader *r, int kind, const char *type) {
 
 static truce_err read_position(reader *r, json_t *a) {
   if (!json_is_array(a) || json_array_size(a) < 2 || json_array_size(a) > 3)
-    return fail(r, TRUCE_EPARSE, "a position is [lon, lat] or [lon, lat, "
-                                 "alt]");
+    return fail(r, TRUCE_EPARSE,
+                "a position is [lon, lat] or [lon, lat, "
+                "alt]");
   for (size_t i = 0; i < json_array_size(a); i++)
     if (!json_is_number(json_array_get(a, i)))
       return fail(r, TRUCE_EPARSE, "a position holds numbers only");
@@ -113,8 +106,8 @@ static truce_err read_position(reader *r, json_t *a) {
     return fail(r, TRUCE_ERANGE, "longitude %.10g out of range", lon);
   if (!isfinite(lat) || lat < -90 || lat > 90)
     return fail(r, TRUCE_ERANGE, "latitude %.10g out of range", lat);
-  if (!grow((void **)&r->pos, &r->pos_cap, r->npos + 1, sizeof *r->pos,
-            GEO_POSITIONS_MAX))
+  if (!geo_grow((void **)&r->pos, &r->pos_cap, r->npos + 1, sizeof *r->pos,
+                GEO_POSITIONS_MAX))
     return r->npos + 1 > GEO_POSITIONS_MAX
                ? fail(r, TRUCE_ETOOBIG, "more than %u positions",
                       GEO_POSITIONS_MAX)
@@ -142,8 +135,9 @@ static truce_err read_part(reader *r, json_t *a, bool ring) {
   }
   const pos *p = r->pos + first;
   if (ring && (p[0].lat != p[n - 1].lat || p[0].lon != p[n - 1].lon))
-    return fail(r, TRUCE_EPARSE, "ring is not closed (its last position "
-                                 "differs from its first)");
+    return fail(r, TRUCE_EPARSE,
+                "ring is not closed (its last position "
+                "differs from its first)");
   /* All positions one point (a pole has many longitudes): no extent. */
   double e0[3], e[3];
   geo_ecef(p[0].lat, p[0].lon, e0);
@@ -154,8 +148,8 @@ static truce_err read_part(reader *r, json_t *a, bool ring) {
   }
   if (!extent)
     return fail(r, TRUCE_EPARSE, "all its positions are one point");
-  if (!grow((void **)&r->part, &r->part_cap, r->npart + 1, sizeof *r->part,
-            UINT32_MAX))
+  if (!geo_grow((void **)&r->part, &r->part_cap, r->npart + 1, sizeof *r->part,
+                UINT32_MAX))
     return fail(r, TRUCE_ENOMEM, "out of memory");
   r->part[r->npart][0] = first;
   r->part[r->npart][1] = n;
@@ -213,8 +207,9 @@ static truce_err read_geometry(reader *r, json_t *o, int nest) {
   }
   if (strcmp(type, "GeometryCollection") == 0) {
     if (nest >= NEST_MAX)
-      return fail(r, TRUCE_EPARSE, "GeometryCollections nested more than "
-                                   "%d deep",
+      return fail(r, TRUCE_EPARSE,
+                  "GeometryCollections nested more than "
+                  "%d deep",
                   NEST_MAX);
     json_t *a = json_object_get(o, "geometries");
     size_t old = push(r, "geometries", 0);
@@ -232,8 +227,9 @@ static truce_err read_geometry(reader *r, json_t *o, int nest) {
   }
   if (strcmp(type, "Point") == 0 || strcmp(type, "MultiPoint") == 0)
     return fail(r, TRUCE_EPARSE, "a %s is neither a line nor an area", type);
-  return fail(r, TRUCE_EPARSE, "type: '%.40s' is not a GeoJSON geometry",
-              type);
+  char shown[41];
+  printable(type, shown, sizeof shown);
+  return fail(r, TRUCE_EPARSE, "type: '%s' is not a GeoJSON geometry", shown);
 }
 
 static truce_err read_feature(reader *r, json_t *o) {
@@ -297,10 +293,10 @@ static truce_err add_piece(truce_geom *g, caps *cap, const double *a,
                   "the geometry's edges make more than %u pieces of at most "
                   "%.0f m",
                   GEO_PIECES_MAX, GEO_PIECE_M);
-  if (!grow((void **)&g->seg, &cap->seg, g->nseg + 1, sizeof *g->seg,
-            GEO_PIECES_MAX) ||
-      !grow((void **)&g->info, &cap->info, g->nseg + 1, sizeof *g->info,
-            GEO_PIECES_MAX))
+  if (!geo_grow((void **)&g->seg, &cap->seg, g->nseg + 1, sizeof *g->seg,
+                GEO_PIECES_MAX) ||
+      !geo_grow((void **)&g->info, &cap->info, g->nseg + 1, sizeof *g->info,
+                GEO_PIECES_MAX))
     return seterr(err, TRUCE_ENOMEM, "out of memory");
   geo_seg *s = &g->seg[g->nseg];
   geo_seginfo *in = &g->info[g->nseg];
@@ -355,8 +351,8 @@ static truce_err make_pieces(truce_geom *g, const reader *r, char *err) {
           llb[0] = v[j + 1].lat;
           llb[1] = v[j + 1].lon;
         }
-        truce_err rc = add_piece(g, &cap, a, b, lla, llb, (uint32_t)p,
-                                 (uint32_t)j, err);
+        truce_err rc =
+            add_piece(g, &cap, a, b, lla, llb, (uint32_t)p, (uint32_t)j, err);
         if (rc)
           return rc;
         memcpy(a, b, sizeof a);
@@ -402,9 +398,12 @@ truce_err truce_geom_parse(const char *geojson, size_t len, truce_geom **out,
                   GEOJSON_MAX_BYTES);
   json_error_t je;
   json_t *doc = json_loadb(geojson, len, JSON_REJECT_DUPLICATES, &je);
-  if (!doc)
+  if (!doc) {
+    char text[sizeof je.text];
+    printable(je.text, text, sizeof text);
     return seterr(err, TRUCE_EPARSE, "line %d column %d: %s", je.line,
-                  je.column, je.text);
+                  je.column, text);
+  }
   reader r;
   memset(&r, 0, sizeof r);
   r.err = err;
@@ -476,10 +475,9 @@ typedef struct best {
   bool found;
 } best;
 
-/* Measure one candidate piece exactly: the foot of p's chord
- * perpendicular, carried out to the surface (it stays in the piece's
- * plane), and the geodesic distance to it. Ties keep the lower piece. */
-/* The foot of the piece at parameter t, on the surface. */
+/* The point of the piece at parameter t of its chord, carried out to the
+ * surface along its ray from the centre (so it stays in the piece's
+ * plane). */
 static void foot_at(const geo_seg *sg, double t, double *f) {
   if (t <= 0) {
     memcpy(f, sg->a, 3 * sizeof *f);
@@ -537,6 +535,8 @@ static double refine_far(const best *bs, const geo_seg *sg, double *t,
   return d;
 }
 
+/* Measure one candidate piece: the geodesic distance from p to the foot
+ * of p's chord perpendicular (t). Ties keep the lower piece. */
 static void consider_t(best *bs, uint32_t s, double t) {
   const geo_seg *sg = &bs->g->seg[s];
   double f[3];
@@ -557,8 +557,8 @@ static void consider_t(best *bs, uint32_t s, double t) {
     /* The drift is a small fraction of (arc - chord); 1% of it bounds
      * what refining can gain by far. */
     double x = bs->cmin / (2 * GEO_A), arc = 2 * GEO_A * asin(x < 1 ? x : 1);
-    if (sg->il2 > 0 && (!bs->found || d - 0.01 * (arc - bs->cmin) - 0.01 <
-                                          bs->dist))
+    if (sg->il2 > 0 &&
+        (!bs->found || d - 0.01 * (arc - bs->cmin) - 0.01 < bs->dist))
       d = refine_far(bs, sg, &t, f, d);
   }
   if (!bs->found || d < bs->dist || (d == bs->dist && s < bs->seg)) {
@@ -661,7 +661,7 @@ truce_err truce_geom_measure(const truce_geom *g, double lat_deg,
     bs.cmin = geo_far_min(g, p);
     geo_far_each(g, p, bs.cmin + geo_margin(bs.cmin), consider_cb, &bs);
     if (g->kind == TRUCE_GEOM_AREA)
-      inside = where < 0 ? geo_index_parity(g, p)
+      inside = where < 0               ? geo_index_parity(g, p)
                : lat_deg > g->idx.vmax ? g->idx.inside_north
                : lat_deg < g->idx.vmin ? g->idx.inside_south
                                        : 0;

@@ -2,11 +2,14 @@
  * geo_index.c: the spatial index of a geometry's pieces (see geo.h), so
  * that measuring a point costs the same whatever the number of vertices.
  *
- * Owns: the near-field quadtree (per cell, the pieces that can be nearest
- * to some point of the cell, and for areas a reference point whose
- * inside/outside state is known), the far-field sphere tree, and the
- * states of points beyond the near field. Must not depend on GeoJSON,
- * on PROJ or on how a measurement is reported: geo.c does that.
+ * Owns: the near-field quadtrees (per cell, the pieces that can be
+ * nearest to some point of the cell, and for areas a reference point
+ * whose inside/outside state is known), built one top cell at a time the
+ * first time a point falls in it, under a mutex, published with a release
+ * store so that readers need no lock; the far-field sphere tree; the
+ * longitude bins that count crossings along a meridian; and the states of
+ * points beyond the near field. Must not depend on GeoJSON or on how a
+ * measurement is reported: geo.c does that.
  *
  * Why a cell's list is complete: for a cell with centre C and radius r
  * (every point X of the cell has |X - C| <= r, as chords), let d0 be the
@@ -25,38 +28,17 @@
 
 #include <stdlib.h>
 
-/* Tuning, measured on the DeepState boundaries (docs/geo.md). */
-#ifndef TOP_CELLS
-#define TOP_CELLS 4096
-#endif
-#define TOP_MAX_DEG 1.0   /* no top cell wider than this */
-#ifndef LEAF_MAX
-#define LEAF_MAX 8
-#endif
-#define DEPTH_MAX 14      /* levels below a top cell */
-#define CELL_MIN_M 2.0    /* never split a cell smaller than this */
-#define MARGIN_DEG 3.0    /* near field: 331 km of latitude round it */
-#define SPH_LEAF 8        /* pieces per far-field tree leaf */
-#define CLEAR_M 0.01      /* a reference point's least distance to edges */
-
-/* ---- growable arrays with a cap ---- */
-
-static bool grow(void **p, size_t *cap, size_t need, size_t elem,
-                 size_t max) {
-  if (need <= *cap)
-    return true;
-  if (need > max)
-    return false;
-  size_t n = *cap ? *cap : 64;
-  while (n < need)
-    n = n > max / 2 ? max : n * 2;
-  void *q = truce_realloc(*p, n * elem);
-  if (!q)
-    return false;
-  *p = q;
-  *cap = n;
-  return true;
-}
+/* Tuning, measured on the DeepState boundaries (docs/geo.md): finer top
+ * cells or smaller leaves bought no speed, and cost memory and build
+ * time. */
+#define TOP_CELLS 4096  /* top cells over the near field */
+#define TOP_MAX_DEG 1.0 /* no top cell wider than this */
+#define LEAF_MAX 8      /* split a cell with more candidates */
+#define DEPTH_MAX 14    /* levels below a top cell */
+#define CELL_MIN_M 2.0  /* never split a cell smaller than this */
+#define MARGIN_DEG 3.0  /* near field: 331 km of latitude round it */
+#define SPH_LEAF 8      /* pieces per far-field tree leaf */
+#define CLEAR_M 0.01    /* a reference point's least distance to edges */
 
 /* ---- far field: bounding spheres over runs of consecutive pieces ---- */
 
@@ -239,8 +221,10 @@ static double cell_ball(const geo_index *x, double u0, double v0, double w,
 typedef struct builder {
   const truce_geom *g;
   geo_index *x;
-  uint32_t *w; /* the quadtree being built */
-  size_t wlen, wcap;
+  uint32_t *nd; /* the nodes being built (as in geo.h, leaf offsets into lv) */
+  size_t nlen, ncap;
+  uint32_t *lv; /* the leaves */
+  size_t llen, lcap;
   uint32_t *stk; /* candidate lists of the cells being split */
   size_t stk_len, stk_cap;
   double *dist; /* chord from the cell's centre, per candidate */
@@ -307,8 +291,8 @@ typedef struct far_list {
 static void far_collect(void *ctx, uint32_t s) {
   far_list *f = ctx;
   builder *b = f->b;
-  if (!grow((void **)&b->stk, &b->stk_cap, b->stk_len + 1, sizeof *b->stk,
-            SIZE_MAX / 8)) {
+  if (!geo_grow((void **)&b->stk, &b->stk_cap, b->stk_len + 1, sizeof *b->stk,
+                SIZE_MAX / 8)) {
     f->ok = false;
     return;
   }
@@ -331,8 +315,8 @@ static double list_min(const truce_geom *g, const uint32_t *l, uint32_t n,
  * centre if it will do (its distance d0 is known), else the clearest of
  * a 5 x 5 grid of points in the cell. */
 static void pick_ref(builder *b, double u0, double v0, double w, double h,
-                     const double *c, double d0, const uint32_t *l,
-                     uint32_t n, double *ref) {
+                     const double *c, double d0, const uint32_t *l, uint32_t n,
+                     double *ref) {
   memcpy(ref, c, 3 * sizeof *ref);
   if (d0 >= CLEAR_M)
     return;
@@ -340,8 +324,7 @@ static void pick_ref(builder *b, double u0, double v0, double w, double h,
   for (int i = 0; i < 5; i++)
     for (int j = 0; j < 5; j++) {
       double q[3];
-      geo_ecef(v0 + h * (j + 0.5) / 5, b->x->lon0 + u0 + w * (i + 0.5) / 5,
-               q);
+      geo_ecef(v0 + h * (j + 0.5) / 5, b->x->lon0 + u0 + w * (i + 0.5) / 5, q);
       double d = list_min(b->g, l, n, q);
       if (d > best) {
         best = d;
@@ -359,30 +342,26 @@ static truce_err build_cell(builder *b, size_t node, double u0, double v0,
   geo_index *x = b->x;
   double c[3], d0;
   double r = cell_ball(x, u0, v0, w, h, c);
-  if (!grow((void **)&b->dist, &b->dist_cap, n, sizeof *b->dist,
-            SIZE_MAX / 16))
+  if (!geo_grow((void **)&b->dist, &b->dist_cap, n, sizeof *b->dist,
+                SIZE_MAX / 16))
     return TRUCE_ENOMEM;
   n = filter(b, c, r, b->stk + off, n, &d0);
   b->stk_len = off + n;
-  bool leaf = n <= LEAF_MAX || depth >= DEPTH_MAX || r < CELL_MIN_M;
-  bool area = b->g->kind == TRUCE_GEOM_AREA;
-  size_t len = leaf ? GEO_LEAF_HEAD + (area ? GEO_LEAF_REF : 0) + n : 4;
-  /* A leaf that fits in a cache line starts one rather than straddle
-   * two (the tree is copied to a 64-byte boundary when done). */
-  size_t pad = 0;
-  if (leaf && len <= 16 && b->wlen % 16 + len > 16)
-    pad = 16 - b->wlen % 16;
-  if (b->wlen + pad + len >= GEO_LEAF_BIT ||
-      (leaf && x->ncand + n > x->cand_max))
-    return TRUCE_ETOOBIG;
-  if (!grow((void **)&b->w, &b->wcap, b->wlen + pad + len, sizeof *b->w,
-            GEO_LEAF_BIT))
-    return TRUCE_ENOMEM;
-  memset(b->w + b->wlen, 0, pad * sizeof *b->w);
-  size_t at = b->wlen + pad;
-  b->wlen = at + len;
-  if (leaf) {
-    uint32_t *lf = b->w + at;
+  if (n <= LEAF_MAX || depth >= DEPTH_MAX || r < CELL_MIN_M) {
+    bool area = b->g->kind == TRUCE_GEOM_AREA;
+    size_t len = GEO_LEAF_HEAD + (area ? GEO_LEAF_REF : 0) + n;
+    /* A leaf that fits in a cache line starts one rather than straddle
+     * two (leaves start on a 64-byte boundary). */
+    size_t pad = len <= 16 && b->llen % 16 + len > 16 ? 16 - b->llen % 16 : 0;
+    if (b->llen + pad + len >= GEO_LEAF_BIT / 2 || x->ncand + n > x->cand_max)
+      return TRUCE_ETOOBIG;
+    if (!geo_grow((void **)&b->lv, &b->lcap, b->llen + pad + len, sizeof *b->lv,
+                  GEO_LEAF_BIT / 2))
+      return TRUCE_ENOMEM;
+    memset(b->lv + b->llen, 0, pad * sizeof *b->lv);
+    size_t at = b->llen + pad;
+    b->llen = at + len;
+    uint32_t *lf = b->lv + at;
     lf[0] = n;
     lf[1] = 0;
     if (area) {
@@ -396,20 +375,27 @@ static truce_err build_cell(builder *b, size_t node, double u0, double v0,
         lf[1] |= GEO_LEAF_CLEAR;
     }
     memcpy(lf + len - n, b->stk + off, n * sizeof *lf);
-    b->w[node] = GEO_LEAF_BIT | (uint32_t)at;
+    b->nd[node] = GEO_LEAF_BIT | (uint32_t)at;
     x->ncand += n;
     x->nleaf++;
     return TRUCE_OK;
   }
-  b->w[node] = (uint32_t)at;
+  if (b->nlen + 4 >= GEO_LEAF_BIT / 2)
+    return TRUCE_ETOOBIG;
+  if (!geo_grow((void **)&b->nd, &b->ncap, b->nlen + 4, sizeof *b->nd,
+                GEO_LEAF_BIT / 2))
+    return TRUCE_ENOMEM;
+  size_t at = b->nlen;
+  b->nlen += 4;
+  b->nd[node] = (uint32_t)at;
   x->nnode += 4;
   w /= 2;
   h /= 2;
   for (uint32_t q = 0; q < 4; q++) {
     /* Each child filters its own copy of this cell's list. */
     size_t coff = off + n;
-    if (!grow((void **)&b->stk, &b->stk_cap, coff + n, sizeof *b->stk,
-              SIZE_MAX / 8))
+    if (!geo_grow((void **)&b->stk, &b->stk_cap, coff + n, sizeof *b->stk,
+                  SIZE_MAX / 8))
       return TRUCE_ENOMEM;
     memcpy(b->stk + coff, b->stk + off, n * sizeof *b->stk);
     b->stk_len = coff + n;
@@ -420,6 +406,58 @@ static truce_err build_cell(builder *b, size_t node, double u0, double v0,
     b->stk_len = off + n;
   }
   return TRUCE_OK;
+}
+
+/* The tree as one array, on a 64-byte boundary: the nodes in
+ * breadth-first order (so the top levels, fetched first, share a cache
+ * line or two), then the leaves. *mem receives the allocation. */
+static uint32_t *serialize(builder *b, void **mem) {
+  size_t ngroups = (b->nlen - 1) / 4;
+  size_t base = (1 + 4 * ngroups + 15) / 16 * 16, len = base + b->llen;
+  *mem = truce_malloc(len * sizeof(uint32_t) + 64);
+  size_t *queue = truce_malloc((ngroups ? ngroups : 1) * 2 * sizeof *queue);
+  if (!*mem || !queue) {
+    truce_free(*mem);
+    truce_free(queue);
+    *mem = NULL;
+    return NULL;
+  }
+  uint32_t *out =
+      (uint32_t *)(void *)((char *)*mem + (64 - (uintptr_t)*mem % 64) % 64);
+  memset(out, 0, base * sizeof *out);
+  /* A queue of (old, new) offsets of groups of four children. */
+  size_t head = 0, tail = 0, pos = 1;
+  uint32_t root = b->nd[0];
+  if (root == GEO_FAR_NODE || (root & GEO_LEAF_BIT)) {
+    out[0] = root == GEO_FAR_NODE
+                 ? root
+                 : GEO_LEAF_BIT | (uint32_t)(base + (root & ~GEO_LEAF_BIT));
+  } else {
+    out[0] = (uint32_t)pos;
+    queue[2 * tail] = root;
+    queue[2 * tail++ + 1] = pos;
+    pos += 4;
+  }
+  while (head < tail) {
+    size_t old = queue[2 * head], at = queue[2 * head + 1];
+    head++;
+    for (size_t q = 0; q < 4; q++) {
+      uint32_t e = b->nd[old + q];
+      if (e & GEO_LEAF_BIT) {
+        out[at + q] = GEO_LEAF_BIT | (uint32_t)(base + (e & ~GEO_LEAF_BIT));
+      } else {
+        out[at + q] = (uint32_t)pos;
+        queue[2 * tail] = e;
+        queue[2 * tail++ + 1] = pos;
+        pos += 4;
+      }
+    }
+  }
+  if (b->llen) /* none under a far node */
+    memcpy(out + base, b->lv, b->llen * sizeof *out);
+  truce_free(queue);
+  b->x->bytes += len * sizeof *out;
+  return out;
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -437,52 +475,43 @@ static uint32_t *build_sub(const truce_geom *g, size_t i) {
   b.x = x;
   size_t nleaf = x->nleaf, ncand = x->ncand, nnode = x->nnode;
   truce_err rc = TRUCE_ENOMEM;
-  if (!grow((void **)&b.w, &b.wcap, 256, sizeof *b.w, GEO_LEAF_BIT))
+  uint32_t *out = NULL;
+  void *mem = NULL;
+  if (!geo_grow((void **)&b.nd, &b.ncap, 64, sizeof *b.nd, GEO_LEAF_BIT))
     goto done;
-  b.wlen = 1;
+  b.nlen = 1;
   double u0 = iu * x->su, v0 = x->vmin + iv * x->sv, c[3];
   double r = cell_ball(x, u0, v0, x->su, x->sv, c);
   double d0 = geo_far_min(g, c);
   if (d0 - r > GEO_NEAR_MAX_M) {
     /* Nothing near: the far field answers (its list would be long, and
      * the tree deep, for points whose nearest piece barely changes). */
-    b.w[0] = GEO_FAR_NODE;
+    b.nd[0] = GEO_FAR_NODE;
     rc = TRUCE_OK;
-    goto done;
+  } else {
+    far_list fl = {&b, true};
+    geo_far_each(g, c, d0 + 2 * r + geo_margin(d0 + r) + 1e-6, far_collect,
+                 &fl);
+    if (fl.ok) {
+      qsort(b.stk, b.stk_len, sizeof *b.stk, cmp_u32);
+      rc = build_cell(&b, 0, u0, v0, x->su, x->sv, 0, (uint32_t)b.stk_len, 0);
+    }
   }
-  far_list fl = {&b, true};
-  geo_far_each(g, c, d0 + 2 * r + geo_margin(d0 + r) + 1e-6, far_collect,
-               &fl);
-  if (!fl.ok)
-    goto done;
-  qsort(b.stk, b.stk_len, sizeof *b.stk, cmp_u32);
-  rc = build_cell(&b, 0, u0, v0, x->su, x->sv, 0, (uint32_t)b.stk_len, 0);
+  if (rc == TRUCE_OK)
+    out = serialize(&b, &mem);
 done:
   truce_free(b.stk);
   truce_free(b.dist);
-  if (rc) {
+  truce_free(b.nd);
+  truce_free(b.lv);
+  if (!out) {
     x->nleaf = nleaf;
     x->ncand = ncand;
     x->nnode = nnode;
-    truce_free(b.w);
     return NULL;
   }
-  /* To its exact size, on a 64-byte boundary (see build_cell). */
-  void *mem = truce_malloc(b.wlen * sizeof *b.w + 64);
-  if (!mem) {
-    x->nleaf = nleaf;
-    x->ncand = ncand;
-    x->nnode = nnode;
-    truce_free(b.w);
-    return NULL;
-  }
-  uint32_t *w =
-      (uint32_t *)(void *)((char *)mem + (64 - (uintptr_t)mem % 64) % 64);
-  memcpy(w, b.w, b.wlen * sizeof *b.w);
-  truce_free(b.w);
   x->sub_mem[i] = mem;
-  x->bytes += b.wlen * sizeof *w;
-  return w;
+  return out;
 }
 
 /* ---- the near field and the states of areas ---- */
@@ -583,7 +612,7 @@ static truce_err make_bins(truce_geom *g) {
   x->nbin = nb;
   x->binw = bw;
   x->bin_start = truce_calloc((size_t)nb + 1, sizeof *x->bin_start);
-  uint32_t (*range)[2] = truce_malloc((size_t)g->nseg * sizeof *range);
+  uint32_t(*range)[2] = truce_malloc((size_t)g->nseg * sizeof *range);
   truce_err rc = TRUCE_ENOMEM;
   if (!x->bin_start || !range)
     goto done;
@@ -754,13 +783,14 @@ void geo_index_prefetch(const truce_geom *g, double lat, double lon) {
   const uint32_t *s = atomic_load_explicit(&x->sub[(size_t)iv * x->nu + iu],
                                            memory_order_acquire);
 #if defined(__GNUC__)
-  if (s)
+  if (s) { /* the top levels: the first two cache lines */
     __builtin_prefetch(s);
+    __builtin_prefetch(s + 16);
+  }
 #endif
 }
 
-int geo_index_cell(const truce_geom *g, double lat, double lon,
-                   geo_cell *out) {
+int geo_index_cell(const truce_geom *g, double lat, double lon, geo_cell *out) {
   const geo_index *x = &g->idx;
   if (lat < x->vmin || lat > x->vmax)
     return 0;

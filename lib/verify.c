@@ -211,7 +211,9 @@ static truce_err edge_root(verifier *v, uint64_t size, uint8_t out[32]) {
   r.dirfd = -1;
   char err[TRUCE_ERR_MAX];
   r.err = err;
-  return truce_tree_root(tile_reader_node, &r, size, out);
+  truce_err rc = truce_tree_root(tile_reader_node, &r, size, out);
+  tile_reader_release(&r); /* frees the inner-node cache of the edge */
+  return rc;
 }
 
 static int cmp_u64(const void *a, const void *b) {

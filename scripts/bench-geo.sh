@@ -4,7 +4,7 @@
 # 2025-04-15: geodesic distance, side, 25 km band. Starts its own
 # PostgreSQL 15 + PostGIS as the postgres user (data folder and socket in
 # a temporary folder, listening on 127.0.0.1 only, on a free port), times
-# PostGIS (PG_RUNS runs, default 3) and truce (RUNS, default 5), prints
+# PostGIS (PG_RUNS runs, default 5) and truce (RUNS, default 11), prints
 # medians, the ratios and the largest disagreement (and, where they
 # differ by more than 1 m, asks PostGIS which is right), then stops the
 # server and removes its folder. Without root or PostGIS, truce runs
@@ -14,8 +14,8 @@ B=${1:-build}
 SHARED=${TRUCE_SHARED:-../shared}
 FRONT="$SHARED/data/frontline/deepstate_cyterat/deepstatemap_data_20250415.geojson"
 N=${GEO_POINTS:-1000000}
-RUNS=${RUNS:-5}
-PG_RUNS=${PG_RUNS:-3}
+RUNS=${RUNS:-11}
+PG_RUNS=${PG_RUNS:-5}
 PGBIN=/usr/lib/postgresql/15/bin
 
 echo "geo: distance to the line of contact, side and 25 km band, single thread"

@@ -5,3 +5,4 @@ set -eu
 B=${1:-build}
 echo "truce benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores"
 "$B/bench/bench_log" "$B/bench-tmp" "${RUNS:-5}"
+scripts/bench-geo.sh "$B"

@@ -159,6 +159,31 @@ if ! ls "$W"/wit/logs/*/refused-*/request >/dev/null 2>&1; then
   echo "FAIL: the witness kept no evidence of the refused checkpoint"
 fi
 
+# truce geo dist: hand-computed answers. A meridian drawn northward along
+# 30 E; a point on the equator 1 degree east is one degree of equatorial
+# arc away (6378137 m * pi / 180 = 111319.491 m), to the right.
+printf '{"type":"LineString","coordinates":[[30,-1],[30,1]]}\n' >"$W/meridian.json"
+printf '{"type":"Polygon","coordinates":[[[30,-1],[31,-1],[31,1],[30,1],[30,-1]]]}\n' >"$W/square.json"
+geo_expect() {
+  checks=$((checks + 1))
+  got=$(printf "$2" | "$T" geo dist "$1" 2>&1)
+  if [ "$got" != "$(printf "$3")" ]; then
+    fails=$((fails + 1))
+    printf 'FAIL: geo dist %s <<< %s\n  want %s\n  got  %s\n' "$1" "$2" "$3" "$got"
+  fi
+}
+geo_expect "$W/meridian.json" '31 0\n29 0\n30 0.5\n30 1\n' \
+  '111319.491\tright\n111319.491\tleft\n0.000\ton\n0.000\ton'
+geo_expect "$W/square.json" '30.5 0\n32 0\n30 0\n' \
+  '55659.745\tinside\n111319.491\toutside\n0.000\ton'
+printf '31 0\nthirty 0\n' >"$W/pts-bad"
+printf '31 95\n' >"$W/pts-range"
+expect 4 "standard input line 2: not 'lon lat'" -- geo dist "$W/meridian.json" <"$W/pts-bad"
+expect 5 'standard input line 1: latitude 95 out of range' -- geo dist "$W/meridian.json" <"$W/pts-range"
+printf '{"type":"LineString","coordinates":[[30,-1],[30,91]]}\n' >"$W/badline.json"
+expect 5 'coordinates\[1\].*latitude 91' -- geo dist "$W/badline.json" </dev/null
+expect 64 'usage: truce geo' -- geo
+
 # docs/cli.md is the help text.
 checks=$((checks + 1))
 if ! "$(dirname "$0")/gen-cli-doc.sh" "$T" | cmp -s - "$(dirname "$0")/../docs/cli.md"; then
