@@ -81,11 +81,21 @@ else
   q="SELECT count(*), sum(ST_Distance(p.g, f.b)) FROM pts p, front f"
   times=""
   i=0
+  tick=$(getconf CLK_TCK)
   while [ "$i" -lt "$PG_RUNS" ]; do
+    # The server process's CPU ticks (utime + stime) before and after.
     t0=$(date +%s.%N)
-    psql -t -A -c "$q" >/dev/null
+    ticks=$(psql -t -A <<EOF
+SELECT pg_backend_pid() AS pid \\gset
+\\setenv PGPID :pid
+\\! awk '{ print \$14 + \$15 }' /proc/\$PGPID/stat
+$q;
+\\! awk '{ print \$14 + \$15 }' /proc/\$PGPID/stat
+EOF
+)
     t1=$(date +%s.%N)
-    times="$times $(awk "BEGIN { print $t1 - $t0 }")"
+    cpu=$(printf '%s\n' "$ticks" | awk -v hz="$tick" 'NR == 1 { a = $1 } END { print ($1 - a) / hz }')
+    times="$times $(awk "BEGIN { print $t1 - $t0 }")/$cpu"
     i=$((i + 1))
   done
   # The same work as truce, once, writing the answers to compare: the
