@@ -406,12 +406,114 @@ static int cmd_confirm(const char *path) {
   return 0;
 }
 
+/* Ring or line r with k - 1 points inserted evenly (in longitude and
+ * latitude) inside each edge. */
+static json_t *densify_ring(json_t *r, int k) {
+  json_t *out = json_array();
+  size_t n = json_array_size(r);
+  for (size_t i = 0; i < n; i++) {
+    json_t *a = json_array_get(r, i);
+    double lon0 = json_number_value(json_array_get(a, 0));
+    double lat0 = json_number_value(json_array_get(a, 1));
+    json_array_append_new(out, json_pack("[f,f]", lon0, lat0));
+    if (i + 1 == n)
+      break;
+    json_t *b = json_array_get(r, i + 1);
+    double lon1 = json_number_value(json_array_get(b, 0));
+    double lat1 = json_number_value(json_array_get(b, 1));
+    for (int j = 1; j < k; j++) {
+      double f = (double)j / k;
+      json_array_append_new(out, json_pack("[f,f]", lon0 + f * (lon1 - lon0),
+                                           lat0 + f * (lat1 - lat0)));
+    }
+  }
+  return out;
+}
+
+/* `scale FRONT POINTS N`: the cost per point as the line gets more
+ * vertices: the boundary as it is, and with every edge cut into 4, 16
+ * and 64, measuring the first N points (median of 3 runs, after one that
+ * builds the index). */
+static int cmd_scale(const char *front, const char *pts, long npts) {
+  json_error_t je;
+  json_t *root = json_load_file(front, 0, &je);
+  if (!root)
+    die(front, je.text);
+  json_t *polys = json_array(), *lines = json_array();
+  double box[4] = {1e9, 1e9, -1e9, -1e9};
+  walk(root, polys, lines, box);
+  FILE *f = fopen(pts, "r");
+  if (!f || npts < 1)
+    die(pts, "cannot read");
+  double(*p)[2] = malloc((size_t)npts * sizeof *p);
+  long n = 0;
+  char line[256];
+  while (p && n < npts && fgets(line, sizeof line, f)) {
+    long id;
+    if (sscanf(line, "%ld,%lf,%lf", &id, &p[n][1], &p[n][0]) != 3)
+      die(pts, line);
+    n++;
+  }
+  fclose(f);
+  if (!p || n == 0)
+    die(pts, "no points");
+  printf("  cost per point as the line gets more vertices (%ld points, "
+         "each edge cut into k):\n",
+         n);
+  printf("  %6s %10s %10s %12s %10s\n", "k", "vertices", "pieces",
+         "per point", "index MB");
+  const int ks[] = {1, 4, 16, 64};
+  for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
+    json_t *mp = json_array();
+    for (size_t i = 0; i < json_array_size(polys); i++) {
+      json_t *poly = json_array_get(polys, i), *np = json_array();
+      for (size_t j = 0; j < json_array_size(poly); j++)
+        json_array_append_new(np, densify_ring(json_array_get(poly, j), ks[ki]));
+      json_array_append_new(mp, np);
+    }
+    json_t *geom = json_pack("{s:s,s:o}", "type", "MultiPolygon",
+                             "coordinates", mp);
+    char *text = json_dumps(geom, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    json_decref(geom);
+    if (!text)
+      die("scale", "out of memory");
+    char err[TRUCE_ERR_MAX];
+    truce_geom *g;
+    if (truce_geom_parse(text, strlen(text), &g, err))
+      die("scale", err);
+    free(text);
+    double t[4];
+    for (int r = 0; r < 4; r++) {
+      double sum = 0, c0 = cpu_s();
+      for (long i = 0; i < n; i++) {
+        truce_geo_where w;
+        truce_geom_measure(g, p[i][0], p[i][1], &w);
+        sum += w.dist_m;
+      }
+      t[r] = cpu_s() - c0;
+      if (sum < 0)
+        die("sum", "negative");
+    }
+    printf("  %6d %10zu %10u %9.3f us %10.1f\n", ks[ki],
+           truce_geom_vertices(g), g->nseg,
+           median(t + 1, 3) / (double)n * 1e6, (double)g->idx.bytes / 1e6);
+    truce_geom_free(g);
+  }
+  json_decref(polys);
+  json_decref(lines);
+  json_decref(root);
+  free(p);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 7 && strcmp(argv[1], "points") == 0)
     return cmd_points(argv[2], atol(argv[3]), strtoull(argv[4], NULL, 10),
                       argv[5], argv[6]);
   if (argc >= 5 && strcmp(argv[1], "run") == 0 && (argc == 5 || argc >= 10))
     return cmd_run(argc, argv);
+  if (argc == 5 && strcmp(argv[1], "scale") == 0)
+    return cmd_scale(argv[2], argv[3], atol(argv[4]));
   if (argc == 3 && strcmp(argv[1], "confirm") == 0)
     return cmd_confirm(argv[2]);
   fprintf(stderr, "usage: bench_geo points FRONT.geojson N SEED POINTS.csv "

@@ -19,7 +19,7 @@
 /* GeoJSON documents (a few MB for real boundaries) are read whole. */
 #define GEOJSON_MAX_BYTES (256u << 20)
 #define NEST_MAX 8   /* GeometryCollections within each other */
-#define CELL_KEEP 64 /* chord distances kept between a leaf's two passes */
+#define CELL_KEEP 128 /* chord distances kept between a leaf's two passes */
 
 /* ---- reading GeoJSON ---- */
 

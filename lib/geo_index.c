@@ -33,7 +33,13 @@
  * time. */
 #define TOP_CELLS 4096  /* top cells over the near field */
 #define TOP_MAX_DEG 1.0 /* no top cell wider than this */
-#define LEAF_MAX 8      /* split a cell with more candidates */
+/* Split a cell with more candidates than this. Dense lines (pieces much
+ * shorter than 1 km) need ever smaller cells to keep lists short, and the
+ * index then grows as 1 / length^2: there, longer lists cost less than
+ * deeper trees (docs/geo.md has the measurements). */
+#define LEAF_MAX 64
+#define LEAF_MAX_DENSE 128
+#define DENSE_PIECES 65536
 #define DEPTH_MAX 14    /* levels below a top cell */
 #define CELL_MIN_M 2.0  /* never split a cell smaller than this */
 #define MARGIN_DEG 3.0  /* near field: 331 km of latitude round it */
@@ -347,7 +353,8 @@ static truce_err build_cell(builder *b, size_t node, double u0, double v0,
     return TRUCE_ENOMEM;
   n = filter(b, c, r, b->stk + off, n, &d0);
   b->stk_len = off + n;
-  if (n <= LEAF_MAX || depth >= DEPTH_MAX || r < CELL_MIN_M) {
+  uint32_t leaf_max = b->g->nseg > DENSE_PIECES ? LEAF_MAX_DENSE : LEAF_MAX;
+  if (n <= leaf_max || depth >= DEPTH_MAX || r < CELL_MIN_M) {
     bool area = b->g->kind == TRUCE_GEOM_AREA;
     size_t len = GEO_LEAF_HEAD + (area ? GEO_LEAF_REF : 0) + n;
     /* A leaf that fits in a cache line starts one rather than straddle
@@ -758,9 +765,15 @@ static const uint32_t *get_sub(const truce_geom *g, size_t i) {
     return NULL;
   s = atomic_load_explicit(&x->sub[i], memory_order_relaxed);
   if (!s) {
+    /* A cell whose tree cannot be built (over the cap, or out of memory)
+     * is answered by the far field from now on, exactly but slower:
+     * never rebuilt for every point that falls in it. */
+    static uint32_t far_tree[1] = {GEO_FAR_NODE};
     s = build_sub(g, i);
-    if (s)
-      atomic_store_explicit(&x->sub[i], s, memory_order_release);
+    atomic_store_explicit(&x->sub[i], s ? s : far_tree,
+                          memory_order_release);
+    if (!s)
+      s = far_tree;
   }
   pthread_mutex_unlock(&x->mu);
   return s;
