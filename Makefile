@@ -27,7 +27,7 @@ ALL_CPPFLAGS = -Iinclude -I$(B)/gen -D_POSIX_C_SOURCE=200809L \
                -D_DEFAULT_SOURCE $(CPPFLAGS)
 # jansson reads the large JSON documents (GeoJSON, terms); observations,
 # read by the million, have their own reader (lib/json.c).
-LDLIBS = -lsodium -lcrypto -lproj -ljansson -lm -pthread
+LDLIBS = -lsodium -lcrypto -lproj -ljansson -lsqlite3 -lm -pthread
 TEST_LDLIBS = $(LDLIBS)
 
 ifdef SANITIZE

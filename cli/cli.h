@@ -76,5 +76,10 @@ int cmd_witness(int argc, char **argv);
 int cmd_terms(int argc, char **argv);
 int cmd_assess(int argc, char **argv);
 int cmd_geo(int argc, char **argv);
+int cmd_fuse(int argc, char **argv);
+int cmd_reindex(int argc, char **argv);
+int cmd_incidents(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 #endif /* TRUCE_CLI_H */

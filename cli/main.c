@@ -138,7 +138,37 @@ static const command commands[] = {
      "or \"undetermined\" with the reason, and the evidence (entry:position).\n"
      "The same log, terms and period always give the same output\n"
      "(docs/assess.md). `text` is one line per finding, for reading.\n"},
-    {"geo", cmd_geo, "distance and side of points from a line or area",
+    {"fuse", cmd_fuse, "fuse the observations of a period into incidents",
+     "usage: truce fuse DIR [--from TIME] [--to TIME]\n"
+     "                  [--format jsonl|csv|geojson|text] [--index PATH]\n"
+     "                  [--no-index]\n"
+     "\n"
+     "Groups the observations whose time lies in [--from, --to) (dates or\n"
+     "RFC 3339 times; default: all) into incidents by space and time, using\n"
+     "each observation's uncertainty: one explosion heard by two patrols and\n"
+     "seen by a camera is one incident with three observations as evidence,\n"
+     "triangulated where two or more observers gave bearings, with a 95%\n"
+     "ellipse and a confidence from its independent sources. The same log\n"
+     "and period always give the same incidents and ids (docs/fusion.md).\n"
+     "Unless --no-index, first brings the derived index (default\n"
+     "DIR/index/incidents.sqlite) up to date with the whole log.\n"},
+    {"reindex", cmd_reindex, "rebuild the incident index from the log",
+     "usage: truce reindex DIR [--index PATH]\n"
+     "\n"
+     "Fuses every observation in the log and rewrites the derived index\n"
+     "(SQLite: an R*Tree over incident boxes, an index on time; default\n"
+     "DIR/index/incidents.sqlite) from the log alone. `truce verify`\n"
+     "ignores the index; deleting it loses nothing.\n"},
+    {"incidents", cmd_incidents, "query the incident index",
+     "usage: truce incidents DIR [--bbox W,S,E,N] [--from TIME] [--to TIME]\n"
+     "                       [--what WORD] [--party PARTY]\n"
+     "                       [--format jsonl|csv|geojson|text] [--index PATH]\n"
+     "\n"
+     "Incidents from the derived index (build it with `truce reindex` or\n"
+     "`truce fuse`) whose box meets W,S,E,N (degrees), whose time meets\n"
+     "[--from, --to), of kind WORD (an observation word), reported by a\n"
+     "source of PARTY; ordered by time, then id.\n"},
+    {"geo", cmd_geo, "distance and side of points; the region holding them",
      "usage: truce geo dist FILE.geojson < POINTS\n"
      "\n"
      "Reads points as 'lon lat' (degrees, WGS84), one per line, on standard\n"
@@ -148,7 +178,45 @@ static const command commands[] = {
      "features), a tab, and the side: left or right of a line in its drawing\n"
      "direction, inside or outside an area (even-odd over all its rings), or\n"
      "on (closer than 1 mm, distance 0). Stops at the first line that is not\n"
-     "two numbers in range, naming it. See docs/geo.md.\n"},
+     "two numbers in range, naming it. See docs/geo.md.\n"
+     "\n"
+     "usage: truce geo which AREAS.geojson [--property NAME] < POINTS\n"
+     "\n"
+     "AREAS is a FeatureCollection of Polygons or MultiPolygons (oblasts,\n"
+     "districts). For each point, prints the NAME property (default: name)\n"
+     "of the first feature that holds it (its boundary included), or - if\n"
+     "none does: for counting events per region.\n"},
+    {"import", cmd_import, "import a data set's file as observations",
+     "usage: truce import KIND FILE DIR --key SOURCE [--dry-run] [--quiet]\n"
+     "                    [--no-checkpoint]\n"
+     "\n"
+     "Turns each row of FILE, a data set of KIND (firms, acled, ucdp,\n"
+     "viina, cir, geojson), into an observation that names the file's\n"
+     "SHA-256 and the row, signs them with the registered source SOURCE and\n"
+     "appends them (docs/import.md). Rows of the same file already in the\n"
+     "log are skipped: importing again adds only what is missing. Refused\n"
+     "rows are listed as FILE:LINE: why (the first 20) and skipped; the\n"
+     "summary counts rows read, imported, refused and already in the log.\n"
+     "--dry-run converts and counts without writing (no key needed).\n"
+     "Exits 0 if the file was read, even with refused rows; 4 if every row\n"
+     "was refused or FILE is not of that kind.\n"},
+    {"simulate", cmd_simulate, "generate a scenario with known ground truth",
+     "usage: truce simulate --out DIR [--seed N] [--events N] [--hours N]\n"
+     "                      [--start TIME] [--patrols N] [--cameras N]\n"
+     "                      [--acoustic N] [--drones N] [--false-rate X]\n"
+     "                      [--line FILE.geojson] [--parties RIGHT,LEFT]\n"
+     "\n"
+     "Makes up a front line, two parties, monitoring sources (patrols,\n"
+     "cameras, acoustic arrays, drones, satellites) and true events\n"
+     "(shelling, bursts of fire, weapons moved into the withdrawal zone),\n"
+     "and writes to DIR (new or empty) what each source reported, with its\n"
+     "errors, misses and false reports: obs/SOURCE.jsonl ready for `truce\n"
+     "submit`, sources.json, terms.json, line.geojson, and apart from them\n"
+     "truth.jsonl, what really happened and which event each observation\n"
+     "reports. The same options give the same files, byte for byte.\n"
+     "Defaults: seed 1, 400 events in 24 hours from 2026-11-01T00:00:00Z,\n"
+     "6 patrols, 20 cameras, 6 acoustic arrays, 4 drones, false rate 0.03.\n"
+     "See docs/simulate.md.\n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -866,6 +866,25 @@ void truce_geodesic_inverse(double lat1_deg, double lon1_deg, double lat2_deg,
                             double lon2_deg, double *dist_m, double *azi1_deg,
                             double *azi2_deg);
 
+/* A set of named areas: the features of a GeoJSON FeatureCollection,
+ * each a Polygon or MultiPolygon (oblasts, districts), for "in which
+ * region is this point?". Read-only once loaded. */
+typedef struct truce_areas truce_areas;
+
+/* Load every feature of a FeatureCollection as an area named by its
+ * property `property` (NULL: "name"; a feature without it is named
+ * "features[i]"). Errors name the file and the feature. */
+truce_err truce_areas_load(const char *path, const char *property,
+                           truce_areas **out, char *err);
+void truce_areas_free(truce_areas *a); /* NULL: does nothing */
+size_t truce_areas_count(const truce_areas *a);
+const char *truce_areas_name(const truce_areas *a, size_t i);
+/* The first area, in file order, that holds the point (on its boundary
+ * counts as in it): *index, or -1 if none. TRUCE_ERANGE for a point out
+ * of range or not finite. */
+truce_err truce_areas_which(const truce_areas *a, double lat_deg,
+                            double lon_deg, long *index);
+
 /* ------------------------------------------------------------------ */
 /* Weapon catalogue (data/weapons.json, compiled in)                     */
 /* ------------------------------------------------------------------ */
@@ -1024,6 +1043,515 @@ enum truce_format {
 truce_err truce_violation_format(const truce_violation *v, int format,
                                  truce_buf *out);
 const char *truce_violation_csv_header(void); /* with its newline */
+
+/* ------------------------------------------------------------------ */
+/* Import: data sets people have, as signed observations (docs/import.md) */
+/* ------------------------------------------------------------------ */
+
+/* Import turns a data set's file (a NASA FIRMS CSV, an ACLED export, ...)
+ * into observations, one per row, each carrying its provenance (the
+ * data set, the file's SHA-256 and the row), signed by an importer
+ * source and appended to the log. Re-importing a file adds only the rows
+ * the log does not hold yet. What each column becomes: docs/import.md. */
+
+enum truce_import_kind {
+  TRUCE_IMPORT_FIRMS = 1, /* "firms": NASA FIRMS CSV (VIIRS, MODIS, the
+                             three-column history files) */
+  TRUCE_IMPORT_ACLED,     /* "acled": ACLED CSV export */
+  TRUCE_IMPORT_UCDP,      /* "ucdp": UCDP GED CSV */
+  TRUCE_IMPORT_VIINA,     /* "viina": VIINA event CSV */
+  TRUCE_IMPORT_CIR,       /* "cir": Bellingcat / CIR civilian harm CSV */
+  TRUCE_IMPORT_GEOJSON    /* "geojson": a FeatureCollection of points */
+};
+#define TRUCE_IMPORT_KIND_COUNT 7 /* one past the last kind */
+
+/* "firms", "acled", ... for a kind; NULL for anything else. */
+const char *truce_import_kind_name(int kind);
+/* The kind for a name (exact, lower case), or 0 if there is none. */
+int truce_import_kind_from_name(const char *name);
+
+#define TRUCE_IMPORT_MAX_BYTES ((size_t)1 << 31) /* a file: 2 GiB */
+
+/* What an import did. Every row (CSV record, GeoJSON feature) the
+ * converter read is counted exactly once:
+ * rows == imported + refused + already, also after an error part-way
+ * (rows then counts only the rows dealt with). */
+typedef struct truce_import_stats {
+  uint64_t rows;     /* rows read (a CSV header is not a row) */
+  uint64_t imported; /* observations appended (dry run: that would be) */
+  uint64_t refused;  /* rows refused; the reject callback saw each */
+  uint64_t already;  /* rows of this file already in the log: skipped */
+  uint64_t entries;  /* log entries written */
+  uint64_t first_index; /* the first of them (valid when entries > 0) */
+  uint64_t bytes;       /* the file's size */
+  uint8_t file_sha256[TRUCE_HASH_SIZE]; /* the file's SHA-256 */
+} truce_import_stats;
+
+/* Callbacks, each may be NULL. Strings are valid during the call only. */
+typedef struct truce_import_cb {
+  /* A refused row: its 1-based line in the file and why, naming the
+   * column ("column acq_time: '25x' is not HHMM"). */
+  void (*reject)(void *ctx, uint64_t line, const char *why);
+  /* Bytes of the file converted so far, of `total`; called at least at
+   * the start and the end, and every few thousand rows between. */
+  void (*progress)(void *ctx, uint64_t done, uint64_t total);
+  /* Each observation accepted, before it is appended (if it is): the
+   * row's line, the observation and its canonical JSON line (no
+   * newline). A non-zero return stops the conversion with that code
+   * (rows already appended stay appended). */
+  truce_err (*obs)(void *ctx, uint64_t line, const truce_obs *o,
+                   const char *json, size_t len);
+  void *ctx;
+} truce_import_cb;
+
+#define TRUCE_IMPORT_DRY_RUN 1u /* convert and count, write nothing */
+
+/* Import the file at `path` (at most TRUCE_IMPORT_MAX_BYTES, read whole
+ * into memory) as data set `kind` into `log`, signed with `importer`,
+ * which must be a registered, unrevoked source.
+ *
+ * First the log is read for observations whose provenance names this
+ * file's SHA-256 (whatever their signer or data set name); those rows are
+ * skipped and counted as `already`, so importing a file twice adds
+ * nothing, and an import interrupted half-way, run again, adds exactly
+ * the rows missing. Then each row is converted, its provenance set
+ * (data set, this file's SHA-256, its row), checked as truce_obs_parse
+ * would (with now_ms as the clock) and appended in submissions of at
+ * most 4,096 observations (each as many entries of at most
+ * TRUCE_ENTRY_MAX bytes as it needs, made durable before the next), so
+ * memory stays bounded: the file (held once), about 4 MB, and 8 bytes
+ * per row already in the log. A refused row is reported to cb->reject
+ * and skipped; nothing is dropped without a callback.
+ *
+ * With TRUCE_IMPORT_DRY_RUN nothing is written: log may be NULL (then
+ * nothing counts as already imported) and importer may be NULL.
+ *
+ * Returns TRUCE_OK when the whole file was read, whatever rows were
+ * refused. Errors: TRUCE_EINVAL (a NULL argument, an unknown kind, a
+ * log opened read-only), TRUCE_EUNKNOWN (the importer is not a
+ * registered source), TRUCE_EREVOKED (it was revoked), TRUCE_ENOKEY (its
+ * key is not the registered one), TRUCE_ENOTFOUND / TRUCE_EIO (the
+ * file), TRUCE_ETOOBIG (too large), TRUCE_EPARSE (the file is not of
+ * that kind: "header: no column 'acq_date'"), TRUCE_ENOMEM, or the log's
+ * error on appending (err holds truce_log_errmsg). Messages about the
+ * file or its rows start with its path. On an error part-way, *stats
+ * tells what was already appended (those rows are durable; a rerun
+ * skips them). */
+truce_err truce_import_file(truce_log *log, const truce_skey *importer,
+                            int kind, const char *path, int64_t now_ms,
+                            unsigned flags, const truce_import_cb *cb,
+                            truce_import_stats *stats, char *err);
+
+/* Conversion only, without a log: data[0..len) as data set `kind`. Each
+ * accepted observation goes to cb->obs, each refused row to cb->reject;
+ * *stats counts them (entries 0, already 0). For tests, dry runs and
+ * fuzzing. Errors as for truce_import_file, minus the log's. */
+truce_err truce_import_convert(int kind, const char *data, size_t len,
+                               int64_t now_ms, const truce_import_cb *cb,
+                               truce_import_stats *stats, char *err);
+
+/* ------------------------------------------------------------------ */
+/* Positions from bearings (docs/fusion.md)                              */
+/* ------------------------------------------------------------------ */
+
+/* A reported bearing "b +- s degrees" means the true bearing lies within
+ * s of b with 95% probability: its error is modelled as normal with
+ * sigma = s / 2. The simulator draws errors that way and triangulation
+ * weighs bearings that way. */
+
+/* An uncertainty region: an ellipse on the local tangent plane at its
+ * centre, holding the true position with 95% probability (semi-axes are
+ * 2.4477 sigma of a two-dimensional normal). */
+typedef struct truce_ellipse {
+  double lat_deg, lon_deg; /* the centre: the best estimate */
+  double major_m, minor_m; /* semi-axes, major_m >= minor_m >= 0 */
+  double azimuth_deg;      /* of the major axis, [0, 180) from true north */
+} truce_ellipse;
+
+/* One line of sight: an observer's position and the bearing it reported,
+ * with the distance range if given (0, 0: none). origin_radius_m is how
+ * well the observer's own position is known (a 95% radius, like the
+ * ellipses; 0: exact): it widens the line of sight by origin_radius_m /
+ * TRUCE_ELLIPSE_K95 sigma across and along. */
+typedef struct truce_bearing {
+  double lat_deg, lon_deg;
+  double bearing_deg, spread_deg; /* true, [0, 360); +- half-width */
+  double dist_min_m, dist_max_m;  /* 0 <= min <= max; max 0: unknown */
+  double origin_radius_m;         /* >= 0; 0: the origin is exact */
+} truce_bearing;
+
+/* 95% of a two-dimensional normal lies within this many sigmas along each
+ * axis of its ellipse: sqrt(-2 ln 0.05). */
+#define TRUCE_ELLIPSE_K95 2.4477468306808164
+
+/* What a report that states no spread (spread 0) is taken to mean: a
+ * bearing taken by hand is good to a few degrees, a direction of fire
+ * (tracer, crater, launch flash) is coarser. Spreads below
+ * TRUCE_BEARING_SPREAD_MIN_DEG are raised to it when read from an
+ * observation, and refused by the functions below. */
+#define TRUCE_BEARING_SPREAD_DEFAULT_DEG 5.0
+#define TRUCE_FIRE_SPREAD_DEFAULT_DEG 10.0
+#define TRUCE_BEARING_SPREAD_MIN_DEG 0.01
+
+/* Triangulation's limits: bearings in one call; lines of sight closer
+ * to parallel than MIN_CROSS_DEG do not cross; the farthest a crossing
+ * may lie from an observer (also the largest distance accepted). */
+#define TRUCE_TRIANGULATE_MAX 1000
+#define TRUCE_TRIANGULATE_MIN_CROSS_DEG 1.0
+#define TRUCE_TRIANGULATE_MAX_M 1.0e6
+
+/* Every function below checks its bearings: positions finite, latitude in
+ * (-90, 90) (from a pole there is no north), longitude in [-180, 180];
+ * bearing finite in [-360, 360] (taken modulo 360, so geod_inverse's
+ * (-180, 180] azimuths may be passed as they are); spread in
+ * [TRUCE_BEARING_SPREAD_MIN_DEG, 180]; 0 <= dist_min_m <= dist_max_m <=
+ * TRUCE_TRIANGULATE_MAX_M; 0 <= origin_radius_m <= TRUCE_TRIANGULATE_MAX_M.
+ * Anything else (NaN, infinities) is TRUCE_EINVAL, with err
+ * (TRUCE_ERR_MAX bytes, may be NULL) naming the bearing and the field:
+ * "bearing 2: spread_deg 0 is out of range [0.01, 180]". Outputs are
+ * zeroed on failure. See docs/bearings.md. */
+
+/* The line of sight of a bearing report: the observer, bearing_deg and
+ * its spread, the distance range. A spread of 0 (not stated) is taken as
+ * TRUCE_BEARING_SPREAD_DEFAULT_DEG. origin_radius_m is 0: the observer's
+ * own position is taken as exact. TRUCE_EINVAL if o is not a bearing
+ * report (where_kind TRUCE_WHERE_BEARING) or its numbers are invalid. */
+truce_err truce_bearing_from_obs(const truce_obs *o, truce_bearing *out,
+                                 char *err);
+
+/* The line of sight towards the firing position, for an observation with
+ * a direction of fire (has_fire): its origin is the observer (a bearing
+ * report's where.observer) or, for a point report (a crater, an impact
+ * examined where it is), the point itself, with origin_radius_m = its
+ * uncertainty_m. The bearing is fire_from_deg, the direction from that
+ * origin towards where the fire came from; a spread of 0 is taken as
+ * TRUCE_FIRE_SPREAD_DEFAULT_DEG. No distance range (the observation's
+ * distances are to the event, not to the weapon). TRUCE_EINVAL without
+ * has_fire or with invalid numbers. */
+truce_err truce_fire_bearing_from_obs(const truce_obs *o, truce_bearing *out,
+                                      char *err);
+
+/* One line of sight with a distance range as a region. The centre lies
+ * on the geodesic from the observer along the bearing at the middle of
+ * the range (geod_direct on WGS84). The distance is taken as uniform over
+ * the range and the bearing's error as normal: the ellipse's axes run
+ * along and across the line of sight, with semi-axes TRUCE_ELLIPSE_K95
+ * times the root mean square offsets of the event from the centre, along
+ * and across (for small spreads (max - min) / sqrt(12) along and
+ * sigma_rad * sqrt(E[d^2]) across; exact for any spread, so an exact
+ * distance (min == max) still has the width of the arc's sag), each
+ * widened by the origin's own uncertainty (origin_radius_m /
+ * TRUCE_ELLIPSE_K95 sigma). Measured: it holds the event 91-97% of the
+ * time for spreads up to 90 degrees (docs/bearings.md). The sector's far
+ * corners (max distance, b +- s) may lie just outside: they are the
+ * least likely places. TRUCE_EINVAL when the range is unknown
+ * (dist_max_m 0): a bearing alone does not place an event; triangulate
+ * it with others (truce_triangulate) or test it against a position
+ * found otherwise (truce_bearing_measure). */
+truce_err truce_bearing_region(const truce_bearing *b, truce_ellipse *out,
+                               char *err);
+
+/* Two or more lines of sight to one event (b[0..n-1], n >= 2): the
+ * position that best fits them, by weighted least squares on the
+ * ellipsoid. Residuals are the differences between each reported bearing
+ * and the geodesic azimuth from its observer to the estimate (geod_inverse
+ * on WGS84), in radians divided by sigma (spread / 2, widened by
+ * origin_radius_m at the estimate's distance); a distance range adds a
+ * residual (distance - middle of the range) / its sigma ((max - min) /
+ * sqrt(12), at least 1 m). Gauss-Newton steps on the tangent plane at the
+ * current estimate (so the antimeridian and high latitudes need no care),
+ * from a first crossing of the lines, until a step is below 1 cm (at most
+ * 20 steps). The ellipse is the 95% region of the covariance
+ * (J^T W J)^-1 at the estimate, from the stated spreads: it is not
+ * scaled by how well the bearings agree. *rms (may be NULL) is the root
+ * mean square of the normalised residuals: about 1 or below when the
+ * bearings agree with their spreads, far above 1 when they do not (one
+ * of them is wrong or points at another event); 0 with two bearings and
+ * no ranges, which always fit exactly. For m residuals, m * rms^2 is a
+ * chi-squared with m - 2 degrees of freedom.
+ * Errors: TRUCE_EINVAL: b NULL, n < 2, or an invalid bearing;
+ * TRUCE_ETOOBIG: n > TRUCE_TRIANGULATE_MAX; TRUCE_ERANGE: the data give
+ * no position: the lines are within TRUCE_TRIANGULATE_MIN_CROSS_DEG of
+ * parallel, they meet at or behind an observer, farther than
+ * TRUCE_TRIANGULATE_MAX_M from one, or the fit does not converge. The
+ * parallel test looks at directions only: nearly parallel bearings with
+ * distance ranges are refused too (use truce_bearing_region on each).
+ * No allocation, no shared state (any number of threads); the work is
+ * bounded: at most 41 passes over the bearings (typically 4), each one
+ * geodesic inverse per bearing. */
+truce_err truce_triangulate(const truce_bearing *b, size_t n,
+                            truce_ellipse *out, double *rms, char *err);
+
+/* How a point lies relative to a line of sight, to test whether a bearing
+ * agrees with an event located by other means. */
+typedef struct truce_bearing_miss {
+  double dist_m;   /* geodesic distance from the observer to the point */
+  double off_deg;  /* the point's azimuth from the observer minus the
+                      bearing, (-180, 180]: > 0 to the right (clockwise) */
+  double along_m;  /* dist_m * cos(off): < 0 behind the observer */
+  double cross_m;  /* how far the point lies off the line of sight, >= 0:
+                      dist_m * |sin(off)| ahead of the observer, dist_m
+                      (the distance to the observer) behind it */
+  double cross_sigma_m; /* the bearing's own cross-track sigma at dist_m:
+                           sqrt((dist_m * sigma_rad)^2 + sigma_origin^2) */
+  double range_out_m;   /* how far dist_m lies outside [dist_min_m,
+                           dist_max_m]; 0 inside or with no range */
+  int ahead;            /* 1: |off_deg| < 90 */
+} truce_bearing_miss;
+
+/* Measure a point (degrees) against a line of sight. The bearing alone
+ * agrees with the point at 95% when ahead and cross_m <= 1.96 *
+ * cross_sigma_m (one dimension); a point with its own uncertainty sigma_p
+ * agrees when cross_m <= 1.96 * sqrt(cross_sigma_m^2 + sigma_p^2).
+ * TRUCE_EINVAL for an invalid bearing or point. */
+truce_err truce_bearing_measure(const truce_bearing *b, double lat_deg,
+                                double lon_deg, truce_bearing_miss *out,
+                                char *err);
+
+/* ------------------------------------------------------------------ */
+/* Incidents: fusion and the derived index (docs/fusion.md)              */
+/* ------------------------------------------------------------------ */
+
+/* Fusion groups observations into incidents: one explosion heard by two
+ * patrols and seen by a camera is one incident with three observations
+ * as evidence. The algorithm, its thresholds and the confidence formula
+ * are in docs/fusion.md. Fusion is a pure function of its input set: the
+ * same observations, added in any order, give the same incidents with
+ * the same ids. */
+typedef struct truce_fusion truce_fusion;
+
+/* Tuning; truce_fuse_defaults() fills the documented defaults. */
+typedef struct truce_fuse_opts {
+  double k_sigma;       /* join when the distance is at most k_sigma
+                           combined sigmas (default 3) */
+  double los_range_m;   /* how far a bearing without a distance can see
+                           (default 20000) */
+  double time_slack_ms; /* added to each side of every time interval
+                           (clock error; default 30000) */
+  double min_sigma_m;   /* floor of a point's sigma (default 10) */
+  size_t expect_obs;    /* observations expected (reserves memory; 0) */
+} truce_fuse_opts;
+
+void truce_fuse_defaults(truce_fuse_opts *o);
+
+/* A fusion in memory. opts may be NULL (the defaults). */
+truce_err truce_fuse_new(const truce_fuse_opts *opts, truce_fusion **out);
+void truce_fuse_free(truce_fusion *f); /* NULL: does nothing */
+const char *truce_fuse_errmsg(const truce_fusion *f);
+
+/* Declare a source (name, party, means, reliability are used) before its
+ * observations; *id receives its number for truce_fuse_add. Declaring
+ * the same name again returns the same id. At most 65535 sources. */
+truce_err truce_fuse_source(truce_fusion *f, const truce_source *s,
+                            uint32_t *id);
+
+/* Add one observation, cited as (index, pos): log entry and position in
+ * it (unique per observation: adding the same citation twice is
+ * TRUCE_EEXIST at truce_fuse_run). Only what the fusion needs is kept
+ * (120 bytes), not the observation. Not after truce_fuse_run. */
+truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
+                         uint32_t pos, uint32_t source);
+
+/* Group the observations into incidents. Once only. */
+truce_err truce_fuse_run(truce_fusion *f);
+
+/* Read every observation of the log (all entries up to its current size)
+ * whose time lies in [from_ms, to_ms), with its source from the registry,
+ * into f. *log_size (may be NULL) receives the size read. */
+truce_err truce_fuse_from_log(truce_fusion *f, truce_log *log,
+                              int64_t from_ms, int64_t to_ms,
+                              uint64_t *log_size);
+
+#define TRUCE_INCIDENT_ID_MAX 48
+
+/* An incident. Strings and arrays belong to their owner (the fusion, or
+ * the index query) and are valid until the next call on it. */
+typedef struct truce_incident {
+  char id[TRUCE_INCIDENT_ID_MAX]; /* "<index>.<pos>" of its earliest
+                                     evidence: stable (docs/fusion.md) */
+  truce_what what;           /* the kind most of its observations give */
+  int64_t t_ms, t_end_ms;    /* when: the intersection of its
+                                observations' intervals where they
+                                overlap, else their span */
+  int located;               /* 0: lines of sight only, no position */
+  int triangulated;          /* >= 2 bearings from distinct observers */
+  truce_ellipse where;       /* position and 95% ellipse (if located) */
+  double west_deg, south_deg, east_deg, north_deg; /* bounding box of the
+                                ellipse (or of the lines of sight) */
+  uint32_t nobs;             /* observations */
+  uint32_t nsources;         /* distinct sources */
+  uint64_t count_sum;        /* sum of the observations' counts */
+  uint32_t count_max;        /* the largest single count */
+  double confidence;         /* [0, 1], docs/fusion.md */
+  truce_weapon_class weapon; /* if the observations name one, else NONE */
+  double calibre_mm;         /* 0: unknown */
+  int has_fire;              /* a direction of fire was seen */
+  double fire_from_deg;      /* the mean direction fire came from */
+  const char *parties;       /* reporting sources' parties, sorted,
+                                comma-separated */
+  const truce_evidence *evidence; /* every observation, by (index, pos) */
+  size_t nevidence;
+} truce_incident;
+
+/* Incidents after truce_fuse_run, ordered by (t_ms, id). */
+size_t truce_fuse_count(const truce_fusion *f);
+truce_err truce_fuse_incident(truce_fusion *f, size_t i,
+                              truce_incident *out);
+/* The number of observations added, and bytes held (for benchmarks). */
+size_t truce_fuse_nobs(const truce_fusion *f);
+size_t truce_fuse_bytes(const truce_fusion *f);
+
+/* Append an incident in a format (enum truce_format: a JSON line, a CSV
+ * row, a GeoJSON Feature without trailing newline, a line of text). */
+truce_err truce_incident_format(const truce_incident *inc, int format,
+                                truce_buf *out);
+const char *truce_incident_csv_header(void); /* with its newline */
+
+/* The derived index: incidents in SQLite (an R*Tree over their bounding
+ * boxes, an index on time), rebuilt from the log alone by
+ * truce_index_rebuild. Default path: DIR/index/incidents.sqlite
+ * (truce_index_default_path); `truce verify` ignores it. */
+typedef struct truce_index truce_index;
+
+#define TRUCE_INDEX_CREATE 1u /* create the file (and folder) if missing */
+#define TRUCE_INDEX_PATH_MAX 4096
+
+void truce_index_default_path(const char *logdir,
+                              char out[TRUCE_INDEX_PATH_MAX]);
+truce_err truce_index_open(const char *path, unsigned flags,
+                           truce_index **out, char *err);
+void truce_index_close(truce_index *ix); /* NULL: does nothing */
+const char *truce_index_errmsg(const truce_index *ix);
+
+/* Replace the index's content with a fusion's incidents, recording the
+ * log size they were fused from (one transaction). */
+truce_err truce_index_store(truce_index *ix, truce_fusion *f,
+                            uint64_t log_size);
+/* Fuse every observation in the log and store the result. */
+truce_err truce_index_rebuild(truce_index *ix, truce_log *log);
+/* The log size the index was built from (0 and TRUCE_ENOTFOUND if never
+ * built). */
+truce_err truce_index_log_size(truce_index *ix, uint64_t *size);
+
+/* A query: every set field must match (has_bbox: the incident's box
+ * intersects [west, east] x [south, north]; from/to: its time interval
+ * overlaps [from_ms, to_ms); what (0: any); party ("" or NULL: any): a
+ * reporting source's party). */
+typedef struct truce_incident_query {
+  int has_bbox;
+  double west_deg, south_deg, east_deg, north_deg;
+  int64_t from_ms, to_ms; /* INT64_MIN, INT64_MAX: any */
+  truce_what what;
+  const char *party;
+} truce_incident_query;
+
+void truce_incident_query_init(truce_incident_query *q);
+
+/* Return non-zero to stop (the query then returns TRUCE_OK). */
+typedef int (*truce_incident_fn)(void *ctx, const truce_incident *inc);
+
+/* Matching incidents, ordered by (t_ms, id). */
+truce_err truce_index_query(truce_index *ix, const truce_incident_query *q,
+                            truce_incident_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Simulator: scenarios with known ground truth (docs/simulate.md)       */
+/* ------------------------------------------------------------------ */
+
+/* A scenario with known ground truth, for testing fusion and assessment:
+ * a front line, two parties, monitoring sources, true events and what
+ * each source reported of them, with errors, misses and false reports.
+ * Deterministic: the same configuration gives the same files, byte for
+ * byte. The files and the truth format are in docs/simulate.md. */
+typedef struct truce_sim_config {
+  uint64_t seed;
+  int64_t start_ms;     /* the scenario's start (and the ceasefire's) */
+  uint32_t hours;       /* 1..TRUCE_SIM_HOURS_MAX */
+  uint32_t events;      /* true events, 1..TRUCE_SIM_EVENTS_MAX */
+  uint32_t patrols, cameras, acoustic, drones; /* 0..TRUCE_SIM_SOURCES_MAX */
+  double false_rate;    /* share of false reports per ground source, [0, 0.5] */
+  const char *line_path; /* a GeoJSON LineString file, or NULL: synthetic */
+  char party_right[65]; /* the party holding the line's right side */
+  char party_left[65];  /* ... and its left side (terms ids) */
+} truce_sim_config;
+
+#define TRUCE_SIM_HOURS_MAX 720
+#define TRUCE_SIM_EVENTS_MAX 100000
+#define TRUCE_SIM_SOURCES_MAX 100
+
+/* The default scenario (docs/simulate.md): seed 1, 400 events in 24
+ * hours from 2026-11-01T00:00:00Z, 6 patrols, 20 cameras, 6 acoustic
+ * arrays, 4 drone crews, false rate 0.03, a synthetic line, parties
+ * "west" (right) and "east" (left). */
+void truce_sim_config_init(truce_sim_config *c);
+
+/* What a run produced. Index i of the arrays is the means bit 1u << i
+ * (enum truce_means). */
+typedef struct truce_sim_stats {
+  uint64_t events, observed_events, observations, false_reports, sources;
+  uint64_t by_means[TRUCE_MEANS_COUNT];
+  uint64_t false_by_means[TRUCE_MEANS_COUNT];
+} truce_sim_stats;
+
+/* Generate the scenario into `dir` (created if absent; TRUCE_EEXIST if
+ * it exists and is not empty): sources.json, obs/<source>.jsonl,
+ * truth.jsonl, terms.json, line.geojson. Nothing is written elsewhere.
+ * TRUCE_EINVAL for a configuration out of range (err names the field),
+ * TRUCE_ERANGE if the scenario ends after now_ms, TRUCE_EPARSE /
+ * TRUCE_ENOTFOUND for a line file that does not load, TRUCE_EIO,
+ * TRUCE_ENOMEM. *stats (may be NULL) is zeroed on failure. A failed run
+ * may leave a partial folder behind. */
+truce_err truce_sim_run(const truce_sim_config *c, const char *dir,
+                        int64_t now_ms, truce_sim_stats *stats, char *err);
+
+/* Ground truth read back from truth.jsonl (for scorers and tests). */
+typedef struct truce_sim_event {
+  char id[16];             /* "ev-00001" */
+  truce_what what;         /* explosion, bursts, shots, weapon_seen */
+  int64_t t_ms, t_end_ms;  /* its span */
+  double lat_deg, lon_deg; /* impact point, shooters, weapon */
+  uint32_t count;
+  char party[65];          /* responsible party */
+  char ground[65];         /* party holding the ground at lat/lon */
+  truce_weapon_class weapon;
+  double calibre_mm;       /* 0: unknown */
+  char system[TRUCE_OBS_ID_MAX + 1];
+  uint8_t has_fire_from;
+  double fire_lat_deg, fire_lon_deg;
+  uint8_t has_thermal;
+  int64_t thermal_from_ms, thermal_to_ms;
+  double line_dist_m;
+  char rules[256];         /* rule ids breached, comma-separated, or "" */
+  uint32_t nobs;           /* observations reporting it */
+} truce_sim_event;
+
+typedef struct truce_sim_obsref {
+  char source[TRUCE_NAME_MAX + 1];
+  uint64_t line;           /* 1-based line in obs/<source>.jsonl */
+  char id[TRUCE_OBS_ID_MAX + 1]; /* the observation's id field */
+  int64_t event;           /* index into the events, -1: a false report */
+} truce_sim_obsref;
+
+typedef struct truce_sim_truth truce_sim_truth;
+
+/* Load truth.jsonl (at most 256 MiB). Checks the format, that event ids
+ * are unique and that every observation's event exists. TRUCE_EPARSE
+ * (err names the line), TRUCE_ENOTFOUND, TRUCE_EIO, TRUCE_ETOOBIG,
+ * TRUCE_ENOMEM. */
+truce_err truce_sim_truth_load(const char *path, truce_sim_truth **out,
+                               char *err);
+void truce_sim_truth_free(truce_sim_truth *t); /* NULL: does nothing */
+size_t truce_sim_truth_nevents(const truce_sim_truth *t);
+size_t truce_sim_truth_nobs(const truce_sim_truth *t);
+/* Entry i, or NULL past the end. Valid until the truth is freed. */
+const truce_sim_event *truce_sim_truth_event(const truce_sim_truth *t,
+                                             size_t i);
+const truce_sim_obsref *truce_sim_truth_obs(const truce_sim_truth *t,
+                                            size_t i);
+/* The observation at `line` of `source`'s file: its index, or
+ * TRUCE_ENOTFOUND. */
+truce_err truce_sim_truth_find(const truce_sim_truth *t, const char *source,
+                               uint64_t line, size_t *index);
 
 /* ------------------------------------------------------------------ */
 /* Testing hooks                                                         */

@@ -60,7 +60,19 @@ typedef struct sob {
   const char *system; /* catalogue name or as written (interned) */
   uint32_t site;      /* interned site name + 1, 0: none */
   uint32_t serial0, nserials; /* into the engine's serial table */
+  uint32_t incident; /* into the engine's incidents (fuse.c), or NONE */
 } sob;
+
+#define NONE UINT32_MAX
+
+/* An incident of two or more observations (fuse.c): the fire rules judge
+ * it once, with all its observations as evidence. */
+typedef struct ainc {
+  int located;
+  double lat, lon, major_m;
+  uint32_t first, n; /* its observations: g->members[first..first + n) */
+  uint32_t done;     /* the last rule (+ 1) that judged it */
+} ainc;
 
 typedef struct finding {
   int rule;
@@ -85,6 +97,10 @@ typedef struct engine {
   finding *f;
   size_t nf, capf;
   int64_t *rule_from; /* each rule's effective start (preconditions) */
+  truce_fusion *fu;   /* the observations fused into incidents */
+  ainc *inc;
+  size_t ninc;
+  uint32_t *members; /* g->obs indices by incident */
   char *err;
 } engine;
 
@@ -156,6 +172,7 @@ static truce_err add_obs(engine *g, const truce_entry *e, uint64_t index,
   memset(s, 0, sizeof *s);
   s->index = index;
   s->pos = pos;
+  s->incident = NONE;
   s->what = o->what;
   s->count = o->count;
   s->t_ms = o->t_ms;
@@ -203,6 +220,89 @@ static int cmp_sob(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* The observation as fusion sees it (its source from the registry). A
+ * bearing fusion cannot read (TRUCE_EINVAL) stays an observation of its
+ * own. */
+static truce_err fuse_obs(engine *g, truce_log *log, const truce_entry *e,
+                          uint64_t index, uint32_t pos, const truce_obs *o) {
+  truce_source *src = truce_malloc(sizeof *src);
+  if (!src)
+    return TRUCE_ENOMEM;
+  if (truce_log_source(log, e->signer, src) != TRUCE_OK) {
+    memset(src, 0, sizeof *src);
+    snprintf(src->name, sizeof src->name, "%s", e->signer);
+    src->reliability = 0.5;
+  }
+  uint32_t sid;
+  truce_err rc = truce_fuse_source(g->fu, src, &sid);
+  truce_free(src);
+  if (!rc)
+    rc = truce_fuse_add(g->fu, o, index, pos, sid);
+  return rc == TRUCE_EINVAL ? TRUCE_OK : rc;
+}
+
+static int cmp_cite_idx(const void *a, const void *b) {
+  const uint64_t *x = a, *y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* Fuse the period's observations; note each one's incident when it holds
+ * two or more. */
+static truce_err fuse_period(engine *g) {
+  truce_err rc = truce_fuse_run(g->fu);
+  if (rc)
+    return seterr(g->err, rc, "%s", truce_fuse_errmsg(g->fu));
+  size_t n = truce_fuse_count(g->fu);
+  /* citation -> observation, for the evidence lists */
+  uint64_t (*key)[2] = truce_malloc((g->nobs ? g->nobs : 1) * sizeof *key);
+  g->inc = truce_calloc(n ? n : 1, sizeof *g->inc);
+  g->members = truce_malloc((g->nobs ? g->nobs : 1) * sizeof *g->members);
+  if (!key || !g->inc || !g->members) {
+    truce_free(key);
+    return seterr(g->err, TRUCE_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < g->nobs; i++) {
+    key[i][0] = g->obs[i].index << 20 | g->obs[i].pos;
+    key[i][1] = i;
+  }
+  qsort(key, g->nobs, sizeof *key, cmp_cite_idx);
+  uint32_t used = 0;
+  for (size_t i = 0; !rc && i < n; i++) {
+    truce_incident c;
+    if ((rc = truce_fuse_incident(g->fu, i, &c))) {
+      seterr(g->err, rc, "%s", truce_fuse_errmsg(g->fu));
+      break;
+    }
+    if (c.nevidence < 2)
+      continue;
+    ainc *a = &g->inc[g->ninc];
+    a->located = c.located;
+    a->lat = c.where.lat_deg;
+    a->lon = c.where.lon_deg;
+    a->major_m = c.where.major_m;
+    a->first = used;
+    for (size_t k = 0; k < c.nevidence; k++) {
+      uint64_t want = c.evidence[k].index << 20 | c.evidence[k].pos;
+      size_t lo = 0, hi = g->nobs;
+      while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (key[mid][0] < want)
+          lo = mid + 1;
+        else
+          hi = mid;
+      }
+      if (lo < g->nobs && key[lo][0] == want) {
+        g->members[used++] = (uint32_t)key[lo][1];
+        g->obs[key[lo][1]].incident = (uint32_t)g->ninc;
+      }
+    }
+    a->n = used - a->first;
+    g->ninc++;
+  }
+  truce_free(key);
+  return rc;
+}
+
 /* Read the observations whose time lies in [from, to) out of the log. */
 static truce_err gather(engine *g, truce_log *log) {
   uint64_t size;
@@ -237,6 +337,8 @@ static truce_err gather(engine *g, truce_log *log) {
         continue;
       if ((rc = add_obs(g, e, i, (uint32_t)k, o)))
         seterr(g->err, rc, "out of memory");
+      else if ((rc = fuse_obs(g, log, e, i, (uint32_t)k, o)))
+        seterr(g->err, rc, "%s", truce_fuse_errmsg(g->fu));
     }
   }
   truce_free(o);
@@ -526,13 +628,94 @@ static int nearest_line(const engine *g, const sob *s, double *dist) {
   return best;
 }
 
-static truce_err rule_ceasefire(engine *g, int ri) {
+/* For an observation that belongs to an incident: whether the incident
+ * was judged by this rule already, else the observation that stands for
+ * it (the first member the rule looks at with a direction of fire, else
+ * the first it looks at), placed where the incident is, over the
+ * members' whole span. */
+typedef bool (*looks_fn)(const engine *g, int rule, const sob *s);
+
+static bool stand_in(engine *g, int ri, const sob *s, looks_fn looks,
+                     sob *rep) {
+  ainc *a = &g->inc[s->incident];
+  if (a->done == (uint32_t)ri + 1)
+    return false;
+  a->done = (uint32_t)ri + 1;
+  const sob *lead = NULL, *fire = NULL;
+  int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+  uint32_t count = 0;
+  for (uint32_t k = 0; k < a->n; k++) {
+    const sob *m = &g->obs[g->members[a->first + k]];
+    if (!looks(g, ri, m))
+      continue;
+    if (!lead || m - g->obs < lead - g->obs)
+      lead = m;
+    if (m->has_fire && (!fire || m - g->obs < fire - g->obs))
+      fire = m;
+    if (m->t_ms < t0)
+      t0 = m->t_ms;
+    if (m->t_end_ms > t1)
+      t1 = m->t_end_ms;
+    if (m->count > count)
+      count = m->count;
+  }
+  if (!lead)
+    return false;
+  *rep = fire ? *fire : *lead;
+  rep->t_ms = t0;
+  rep->t_end_ms = t1;
+  rep->count = count; /* "about 200", heard by several: not 200 each */
+  if (a->located) {
+    rep->has_pos = 1;
+    rep->lat = a->lat;
+    rep->lon = a->lon;
+    rep->unc_m = a->major_m;
+  }
+  return true;
+}
+
+/* The rest of an incident's members as evidence of finding f. */
+static void add_members(engine *g, finding *f, const sob *rep) {
+  const ainc *a = &g->inc[rep->incident];
+  for (uint32_t k = 0; k < a->n && f->nev < EVIDENCE_MAX; k++) {
+    const sob *m = &g->obs[g->members[a->first + k]];
+    if (m->index == f->ev[0].index && m->pos == f->ev[0].pos)
+      continue;
+    f->ev[f->nev].index = m->index;
+    f->ev[f->nev].pos = m->pos;
+    f->ev[f->nev].source = g->strs[m->source];
+    f->nev++;
+  }
+  /* sorted by citation, the standing-in one first */
+  for (size_t i = 2; i < f->nev; i++)
+    for (size_t j = i; j > 1 && (f->ev[j].index < f->ev[j - 1].index ||
+                                 (f->ev[j].index == f->ev[j - 1].index &&
+                                  f->ev[j].pos < f->ev[j - 1].pos));
+         j--) {
+      truce_evidence t = f->ev[j];
+      f->ev[j] = f->ev[j - 1];
+      f->ev[j - 1] = t;
+    }
+}
+
+static bool ceasefire_looks(const engine *g, int ri, const sob *s) {
   const terms_rule *r = &g->t->rules[ri];
+  return (r->u.ceasefire.what & (1u << s->what)) && in_force(g, ri, s);
+}
+
+static truce_err rule_ceasefire(engine *g, int ri) {
   truce_err rc = TRUCE_OK;
+  const terms_rule *r = &g->t->rules[ri];
   for (size_t i = 0; !rc && i < g->nobs; i++) {
     const sob *s = &g->obs[i];
-    if (!(r->u.ceasefire.what & (1u << s->what)) || !in_force(g, ri, s))
+    sob rep;
+    if (!ceasefire_looks(g, ri, s))
       continue;
+    if (s->incident != NONE) {
+      if (!stand_in(g, ri, s, ceasefire_looks, &rep))
+        continue;
+      s = &rep;
+    }
     char reason[256], detail[256];
     int p = firing_party(g, s, reason, sizeof reason);
     if (p >= 0 && !(r->parties & (1u << p)))
@@ -540,8 +723,11 @@ static truce_err rule_ceasefire(engine *g, int ri) {
     seen_text(s, false, detail, sizeof detail);
     double d;
     int l = nearest_line(g, s, &d);
+    finding *f = NULL;
     rc = add_finding(g, ri, "fire", s, p, reason,
-                     l >= 0 ? g->t->lines[l].id : "", d, "", detail, NULL);
+                     l >= 0 ? g->t->lines[l].id : "", d, "", detail, &f);
+    if (!rc && s->incident != NONE)
+      add_members(g, f, s);
   }
   return rc;
 }
@@ -645,13 +831,25 @@ static int zone_where(const engine *g, const terms_zone *z, const sob *s,
   return z->near_km > 0 && *dist <= z->near_km * 1000 ? 2 : 0;
 }
 
+static bool zone_looks(const engine *g, int ri, const sob *s) {
+  const terms_rule *r = &g->t->rules[ri];
+  return (r->u.zone.what & (1u << s->what)) && in_force(g, ri, s);
+}
+
 static truce_err rule_zone(engine *g, int ri) {
   const terms_rule *r = &g->t->rules[ri];
   truce_err rc = TRUCE_OK;
   for (size_t i = 0; !rc && i < g->nobs; i++) {
     const sob *s = &g->obs[i];
-    if (!(r->u.zone.what & (1u << s->what)) || !in_force(g, ri, s))
+    sob rep;
+    if (!zone_looks(g, ri, s))
       continue;
+    /* an incident of fire once; presence stays per observation */
+    if (s->incident != NONE && (TERMS_WHAT_FIRE & (1u << s->what))) {
+      if (!stand_in(g, ri, s, zone_looks, &rep))
+        continue;
+      s = &rep;
+    }
     for (size_t k = 0; !rc && k < r->u.zone.nzones; k++) {
       const terms_zone *z = &g->t->zones[r->u.zone.zones[k]];
       double d;
@@ -667,8 +865,11 @@ static truce_err rule_zone(engine *g, int ri) {
       seen_text(s, false, seen, sizeof seen);
       snprintf(detail, sizeof detail, "%s %s %s", seen,
                where == 1 ? "inside" : "near", z->name[0] ? z->name : z->id);
+      finding *f = NULL;
       rc = add_finding(g, ri, where == 1 ? "inside" : "near", s, p, reason,
-                       "", d, z->id, detail, NULL);
+                       "", d, z->id, detail, &f);
+      if (!rc && s == &rep)
+        add_members(g, f, s);
     }
   }
   return rc;
@@ -970,7 +1171,12 @@ truce_err truce_assess(truce_log *log, const truce_terms *terms,
   g.from_ms = from_ms;
   g.to_ms = to_ms;
   g.err = err;
-  truce_err rc = gather(&g, log);
+  truce_err rc = truce_fuse_new(NULL, &g.fu);
+  if (rc)
+    return seterr(err, rc, "out of memory");
+  rc = gather(&g, log);
+  if (!rc)
+    rc = fuse_period(&g);
   g.rule_from = truce_calloc(terms->nrules ? terms->nrules : 1,
                              sizeof *g.rule_from);
   if (!rc && !g.rule_from)
@@ -1033,6 +1239,9 @@ truce_err truce_assess(truce_log *log, const truce_terms *terms,
   truce_free(g.serials);
   truce_free(g.obs);
   truce_free(g.rule_from);
+  truce_free(g.inc);
+  truce_free(g.members);
+  truce_fuse_free(g.fu);
   return rc;
 }
 

@@ -183,6 +183,45 @@ expect 5 'standard input line 1: latitude 95 out of range' -- geo dist "$W/merid
 printf '{"type":"LineString","coordinates":[[30,-1],[30,91]]}\n' >"$W/badline.json"
 expect 5 'coordinates\[1\].*latitude 91' -- geo dist "$W/badline.json" </dev/null
 expect 64 'usage: truce geo' -- geo
+printf '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"west"},"geometry":{"type":"Polygon","coordinates":[[[30,-1],[31,-1],[31,1],[30,1],[30,-1]]]}},{"type":"Feature","properties":{"name":"east","code":"E"},"geometry":{"type":"Polygon","coordinates":[[[31,-1],[32,-1],[32,1],[31,1],[31,-1]]]}}]}\n' >"$W/two.json"
+geo_which() {
+  checks=$((checks + 1))
+  got=$(printf "$2" | "$T" geo which "$W/two.json" $1 2>&1)
+  if [ "$got" != "$(printf "$3")" ]; then
+    fails=$((fails + 1))
+    printf 'FAIL: geo which %s <<< %s\n  want %s\n  got  %s\n' "$1" "$2" "$3" "$got"
+  fi
+}
+geo_which "" '30.5 0\n31.5 0.5\n31 0\n33 0\n' 'west\neast\nwest\n-'
+geo_which "--property code" '30.5 0\n31.5 0.5\n' 'features[0]\nE'
+expect 4 'not a GeoJSON FeatureCollection' -- geo which "$W/meridian.json" </dev/null
+
+# truce import: a small FIRMS (VIIRS) file, one bad row; again adds nothing.
+"$T" keygen firms-imp >/dev/null 2>&1
+expect 0 'registered source firms-imp' -- source add "$L" --key "$TRUCE_KEYS/firms-imp.pub" --party none --means satellite,report --reliability 0.7
+YDAY=$(date -u -d '-1 day' +%Y-%m-%d)
+{
+  echo 'latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,instrument,confidence,version,bright_ti5,frp,daynight'
+  echo "48.01234,37.80321,330.5,0.39,0.36,$YDAY,5,N,VIIRS,n,2.0NRT,290.1,3.2,N"
+  echo "48.11234,37.90321,331.5,0.39,0.36,$YDAY,1245,N,VIIRS,h,2.0NRT,291.1,5.5,D"
+  echo "nan,37.90321,331.5,0.39,0.36,$YDAY,1245,N,VIIRS,h,2.0NRT,291.1,5.5,D"
+} >"$W/firms.csv"
+expect 0 '3 rows: 2 imported, 1 refused, 0 already' -- import firms "$W/firms.csv" "$L" --key firms-imp
+expect 0 'firms.csv:4: .*latitude' -- import firms "$W/firms.csv" "$L" --key firms-imp
+expect 0 '3 rows: 0 imported, 1 refused, 2 already' -- import firms "$W/firms.csv" "$L" --key firms-imp
+expect 64 'usage: truce import' -- import
+expect 2 "'bogus' is not a data set" -- import bogus "$W/firms.csv" "$L" --key firms-imp
+expect 0 'verifies' -- verify "$L"
+
+# truce simulate: a scenario and its truth, never over an existing folder.
+expect 0 '' -- simulate --out "$W/sim" --events 40 --hours 2 --start 2026-11-01T00:00:00Z
+checks=$((checks + 1))
+if [ ! -s "$W/sim/truth.jsonl" ] || [ ! -s "$W/sim/terms.json" ] || ! ls "$W"/sim/obs/*.jsonl >/dev/null 2>&1; then
+  fails=$((fails + 1))
+  echo "FAIL: simulate wrote no truth, terms or observations"
+fi
+expect 18 'not empty|exists' -- simulate --out "$W/sim"
+expect 0 'terms' -- terms check "$W/sim/terms.json"
 
 # docs/cli.md is the help text.
 checks=$((checks + 1))

@@ -5,9 +5,9 @@
 # fails.
 set -eu
 
-pkgs_build="gcc make libc6-dev libsodium-dev libssl-dev libjansson-dev libproj-dev"
+pkgs_build="gcc make libc6-dev libsodium-dev libssl-dev libjansson-dev libproj-dev libsqlite3-dev"
 pkgs_test="clang libclang-rt-14-dev"
-pkgs_bench="postgresql-15-postgis-3"
+pkgs_bench="postgresql-15-postgis-3 python3-numpy python3-sklearn"
 
 want=""
 for p in "$@"; do

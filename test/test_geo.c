@@ -1173,6 +1173,105 @@ TEST(test_admin_islands_first) {
   truce_geom_free(g);
 }
 
+/* Which oblast holds a point: every city in the one its oblast's own
+ * file holds (checked with a planar even-odd count too), the sea and
+ * Warsaw in none, and each of 2,000 random points in at most one. */
+TEST(test_areas_which_oblast) {
+  const char *full =
+      shared_path("data/admin/ukraine_geojson_eugeneborshch/UA_FULL_Ukraine."
+                  "geojson");
+  if (!full) {
+    SKIP("../shared/data/admin is absent");
+    return;
+  }
+  truce_areas *a = NULL;
+  CHECK_OK(truce_areas_load(full, "name:en", &a, errbuf));
+  if (!a)
+    return;
+  CHECK_EQ_U64(truce_areas_count(a), 25);
+  struct {
+    const char *name;
+    double lat, lon;
+    const char *want;
+  } cases[] = {
+      {"Odesa", 46.4825, 30.7233, "Odessa Oblast"},
+      {"Izmail", 45.3500, 28.8400, "Odessa Oblast"},
+      {"Mykolaiv", 46.9750, 31.9946, "Mykolaiv Oblast"},
+      {"Nova Kakhovka", 46.7550, 33.3480, "Kherson Oblast"},
+      {"Kherson oblast's first island", 46.03648071289062, 32.965467834472655,
+       "Kherson Oblast"},
+      {"Donetsk", DONETSK.lat, DONETSK.lon, "Donetsk Oblast"},
+      {"Kharkiv", 49.9935, 36.2304, "Kharkiv Oblast"},
+      {"Simferopol", 44.9521, 34.1024, "Autonomous Republic of Crimea"},
+      {"Lviv", 49.8397, 24.0297, "Lviv Oblast"},
+      {"the Black Sea", 44.0, 32.0, NULL},
+      {"Warsaw", 52.2297, 21.0122, NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    long k = -2;
+    CHECK_OK(truce_areas_which(a, cases[i].lat, cases[i].lon, &k));
+    if (cases[i].want)
+      CHECK_MSG(k >= 0 && strcmp(truce_areas_name(a, (size_t)k),
+                                 cases[i].want) == 0,
+                "%s: got %s", cases[i].name,
+                k >= 0 ? truce_areas_name(a, (size_t)k) : "none");
+    else
+      CHECK_MSG(k == -1, "%s: got %s", cases[i].name,
+                k >= 0 ? truce_areas_name(a, (size_t)k) : "none");
+  }
+  /* Random points: in an oblast exactly when the whole country holds
+   * them (away from the borders, where straight and geodesic edges may
+   * differ). */
+  truce_geom *g = NULL;
+  CHECK_OK(truce_geom_load(full, &g, errbuf));
+  int held = 0, n = 0;
+  for (int i = 0; g && i < 2000; i++) {
+    double lat = unif(44.3, 52.4), lon = unif(22.1, 40.2);
+    truce_geo_where w = measure(g, lat, lon);
+    if (w.dist_m < 50)
+      continue;
+    long k;
+    CHECK_OK(truce_areas_which(a, lat, lon, &k));
+    /* Oblasts share borders, and the country is their union: a point of
+     * the country lies in one, a point outside it in none (its whole
+     * outline is some oblast's outline). */
+    if (w.side > 0)
+      CHECK_MSG(k >= 0, "%.5f %.5f is in Ukraine but in no oblast", lat, lon);
+    else
+      CHECK_MSG(k == -1, "%.5f %.5f is outside Ukraine but in %s", lat, lon,
+                truce_areas_name(a, (size_t)k));
+    held += k >= 0;
+    n++;
+  }
+  printf("  oblasts: 11 places placed right; %d random points, %d in an "
+         "oblast, each exactly when the country holds it\n",
+         n, held);
+  truce_geom_free(g);
+  long k;
+  CHECK_RC(truce_areas_which(a, 91, 0, &k), TRUCE_ERANGE);
+  truce_areas_free(a);
+  truce_areas_free(NULL);
+  /* Errors name the file and the feature. */
+  char path[4096];
+  snprintf(path, sizeof path, "%s/areas-bad.geojson",
+           getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+          "\"properties\":{},\"geometry\":{\"type\":\"LineString\","
+          "\"coordinates\":[[30,50],[31,50]]}}]}",
+          f);
+    fclose(f);
+    CHECK_RC(truce_areas_load(path, NULL, &a, errbuf), TRUCE_EPARSE);
+    CHECK_CONTAINS(errbuf, "features[0].geometry: not a Polygon");
+    CHECK(a == NULL);
+    remove(path);
+  }
+  CHECK_RC(truce_areas_load("/nonexistent/x.geojson", NULL, &a, errbuf),
+           TRUCE_ENOTFOUND);
+}
+
 /* ---- failure and concurrency ---- */
 
 TEST(test_allocation_failures) {
@@ -1291,6 +1390,7 @@ int main(void) {
   RUN(test_deepstate_vs_reference);
   RUN(test_isw_control_2023);
   RUN(test_admin_islands_first);
+  RUN(test_areas_which_oblast);
   RUN(test_allocation_failures);
   RUN(test_threads);
   return test_done("test_geo");

@@ -1,0 +1,260 @@
+/*
+ * bench_fuse.c: the fusion benchmark, beside its anchor (scikit-learn's
+ * DBSCAN on the same points, run by scripts/bench-fuse.sh in the same
+ * run; a table, not a test).
+ *
+ *   bench_fuse run N SEED POINTS.bin
+ *       makes N observations of N/4 synthetic events (a 300 x 200 km
+ *       front, 30 days; 60% points of 50-300 m, 25% bearings with a
+ *       distance range, 15% bearings alone), fuses them, and prints the
+ *       time, observations per second, the peak resident memory and the
+ *       bytes the fusion holds, per observation. Writes every
+ *       observation's centre (the point, the middle of the range, or the
+ *       observer of a bare bearing) as little-endian doubles (lat, lon in
+ *       radians) for DBSCAN.
+ *   bench_fuse quality
+ *       fuses the simulator's default scenario and prints the quality
+ *       floors (precision, recall, merges, triangulation error) as
+ *       test_fuse asserts them.
+ *
+ * The peak resident memory is the process's (getrusage), measured after
+ * generation (which keeps nothing but the points file) and fusion.
+ */
+#include "truce.h"
+
+#include "fuse_score.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t rs;
+static uint64_t rnd(void) {
+  uint64_t z = (rs += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+static double unif(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
+static double gauss(void) {
+  double u = unif() + 1e-300, v = unif();
+  return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double cpu_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static long maxrss_kb(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+#define DEG (M_PI / 180)
+
+static int run(size_t n, uint64_t seed, const char *points) {
+  rs = seed;
+  FILE *pf = fopen(points, "wb");
+  if (!pf) {
+    perror(points);
+    return 1;
+  }
+  truce_fuse_opts opt;
+  truce_fuse_defaults(&opt);
+  opt.expect_obs = n;
+  truce_fusion *f = NULL;
+  if (truce_fuse_new(&opt, &f)) {
+    fprintf(stderr, "out of memory\n");
+    return 1;
+  }
+  uint32_t sid[64];
+  for (int i = 0; i < 64; i++) {
+    truce_source s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.name, sizeof s.name, "source-%02d", i);
+    snprintf(s.party, sizeof s.party, i % 8 ? "mission" : "ua");
+    s.means = i % 4 == 0 ? TRUCE_MEANS_CAMERA : TRUCE_MEANS_AUDIO;
+    s.reliability = 0.6 + 0.4 * (double)(i % 5) / 4;
+    truce_fuse_source(f, &s, &sid[i]);
+  }
+  truce_obs o;
+  memset(&o, 0, sizeof o);
+  const double lat0 = 47.0, lon0 = 36.5; /* 300 x 200 km, 30 days */
+  const int64_t t0 = 1780000000000;
+  size_t made = 0, pos = 0;
+  uint64_t entry = 0;
+  double my = 111200, mx = 111320 * cos(48 * DEG);
+  /* Twice: generating only (timed, writes the points), then generating
+   * and adding: the difference is what adding costs. */
+  double gen_start = now_s(), add_cpu = 0, gen_cpu = 0;
+  for (int pass = 0; pass < 2; pass++) {
+  rs = seed;
+  made = pos = 0;
+  entry = 0;
+  double c0 = cpu_s();
+  while (made < n) {
+    double elat = lat0 + unif() * 200000 / my, elon = lon0 + unif() * 300000 / mx;
+    int64_t et = t0 + (int64_t)(unif() * 30 * 86400e3);
+    int k = 1 + (int)(rnd() % 7); /* 1..7 observations, 4 on average */
+    for (int j = 0; j < k && made < n; j++, made++) {
+      double r = unif();
+      o.what = j % 3 ? TRUCE_WHAT_EXPLOSION : TRUCE_WHAT_UNDETERMINED_EXPLOSION;
+      o.count = 1 + (uint32_t)(rnd() % 20);
+      o.t_ms = o.t_end_ms = et + (int64_t)(gauss() * 5000);
+      o.precision_s = r < 0.6 ? 1 : 60;
+      double clat, clon;
+      if (r < 0.6) {
+        o.where_kind = TRUCE_WHERE_POINT;
+        o.means = TRUCE_MEANS_CAMERA;
+        o.uncertainty_m = 50 + unif() * 250;
+        double s = o.uncertainty_m / 2;
+        o.lat_deg = clat = elat + gauss() * s / my;
+        o.lon_deg = clon = elon + gauss() * s / mx;
+      } else {
+        o.where_kind = TRUCE_WHERE_BEARING;
+        o.means = TRUCE_MEANS_AUDIO;
+        double az = unif() * 360, d = 2000 + unif() * 6000;
+        o.lat_deg = elat - d * cos(az * DEG) / my; /* observer */
+        o.lon_deg = elon - d * sin(az * DEG) / mx;
+        bool range = r < 0.85;
+        o.bearing_spread_deg = range ? 5 : 2;
+        o.bearing_deg = fmod(az + gauss() * o.bearing_spread_deg / 2 + 720, 360);
+        o.dist_min_m = range ? d * 0.7 : 0;
+        o.dist_max_m = range ? d * 1.3 : 0;
+        clat = range ? elat : o.lat_deg;
+        clon = range ? elon : o.lon_deg;
+      }
+      double ll[2] = {clat * DEG, clon * DEG};
+      if (!pass)
+        fwrite(ll, sizeof ll, 1, pf);
+      uint32_t src = sid[rnd() % 64];
+      truce_err rc = pass ? truce_fuse_add(f, &o, entry, (uint32_t)pos, src)
+                          : TRUCE_OK;
+      if (rc) {
+        fprintf(stderr, "add: %s\n", truce_fuse_errmsg(f));
+        return 1;
+      }
+      if (++pos == 256) {
+        pos = 0;
+        entry++;
+      }
+    }
+  }
+  if (pass)
+    add_cpu = cpu_s() - c0 - gen_cpu;
+  else
+    gen_cpu = cpu_s() - c0;
+  }
+  if (fclose(pf) != 0) {
+    perror(points);
+    return 1;
+  }
+  double gen = now_s() - gen_start;
+  long rss0 = maxrss_kb();
+  double a = now_s(), ca = cpu_s();
+  truce_err rc = truce_fuse_run(f);
+  double secs = now_s() - a, cpu = cpu_s() - ca + add_cpu;
+  if (rc) {
+    fprintf(stderr, "run: %s\n", truce_fuse_errmsg(f));
+    return 1;
+  }
+  long rss1 = maxrss_kb();
+  size_t held = truce_fuse_bytes(f);
+  /* touch every incident once (what a caller writing them out does) */
+  a = now_s();
+  size_t tri = 0, nev = 0;
+  for (size_t i = 0; i < truce_fuse_count(f); i++) {
+    truce_incident c;
+    if (truce_fuse_incident(f, i, &c) == 0) {
+      tri += (size_t)c.triangulated;
+      nev += c.nevidence;
+    }
+  }
+  double walk = now_s() - a;
+  printf("fuse: %zu observations (generated and added in %.2f s)\n", n, gen);
+  printf("  truce fuse: %.3f s CPU (adding %.3f s: regions of bearings; "
+         "grouping %.3f s CPU, %.3f s wall): %.0f observations/s (CPU); "
+         "%zu incidents (%zu triangulated); reading them back %.3f s\n",
+         cpu, add_cpu, cpu - add_cpu, secs, (double)n / cpu,
+         truce_fuse_count(f), tri, walk);
+  printf("  memory: peak RSS %.1f MB = %.0f bytes/observation (whole "
+         "process; %.0f before fusion ran); fusion holds %.0f "
+         "bytes/observation\n",
+         (double)rss1 / 1024, (double)rss1 * 1024 / (double)n,
+         (double)rss0 * 1024 / (double)n, (double)held / (double)n);
+  printf("TRUCE_FUSE_CPU_SECONDS=%.6f\n", cpu);
+  truce_fuse_free(f);
+  return 0;
+}
+
+static int quality(void) {
+  char dir[] = "/tmp/truce-bench-fuse-XXXXXX", sim[64], err[TRUCE_ERR_MAX];
+  if (!mkdtemp(dir))
+    return 1;
+  snprintf(sim, sizeof sim, "%s/sim", dir);
+  truce_sim_config c;
+  truce_sim_config_init(&c);
+  score_input *in = NULL;
+  truce_err rc = truce_sim_run(&c, sim, (int64_t)time(NULL) * 1000, NULL, err);
+  if (!rc)
+    rc = score_load(sim, &in, err);
+  truce_fusion *f = NULL;
+  if (!rc)
+    rc = truce_fuse_new(NULL, &f);
+  if (!rc)
+    rc = score_feed(in, f, NULL);
+  if (!rc)
+    rc = truce_fuse_run(f);
+  score_result r;
+  if (!rc)
+    rc = score_fusion(in, f, &r);
+  if (rc) {
+    fprintf(stderr, "quality: %s\n", rc == TRUCE_ENOMEM ? "out of memory" : err);
+  } else {
+    printf("fuse quality, the simulator's default scenario (seed 1): %zu "
+           "observations -> %zu incidents\n",
+           r.nobs, r.nincidents);
+    printf("  precision %.4f over corroborated incidents (%zu; floor 0.95), "
+           "%.4f over all\n",
+           r.precision_corroborated, r.ncorroborated, r.precision);
+    printf("  recall %.4f (floor 0.95); merges of events > 2 km or 10 min "
+           "apart: %zu (floor 0)\n",
+           r.recall, r.merges);
+    printf("  triangulated %zu, median error %.0f m (floor 300 m at +-2 "
+           "degrees)\n",
+           r.ntri, r.tri_median_m);
+  }
+  truce_fuse_free(f);
+  score_free(in);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove %s\n", dir);
+  return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 5 && strcmp(argv[1], "run") == 0)
+    return run(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10),
+               argv[4]);
+  if (argc == 2 && strcmp(argv[1], "quality") == 0)
+    return quality();
+  fprintf(stderr, "usage: bench_fuse run N SEED POINTS.bin | bench_fuse "
+                  "quality\n");
+  return 2;
+}

@@ -1,0 +1,285 @@
+/*
+ * cmd_fuse.c: `truce fuse`, `truce reindex` and `truce incidents`: the
+ * observations fused into incidents, the derived index that holds them,
+ * and queries on it (docs/fusion.md).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A time, or a date (midnight UTC). */
+static int parse_when(const char *s, int64_t *t) {
+  char buf[64];
+  size_t n = strlen(s);
+  if (n == 10) {
+    snprintf(buf, sizeof buf, "%.10sT00:00:00Z", s);
+    s = buf;
+    n = strlen(buf);
+  }
+  return truce_time_parse(s, n, t) == TRUCE_OK ? 0 : -1;
+}
+
+static int parse_format(const char *fmt, int *out) {
+  *out = TRUCE_FORMAT_JSONL;
+  if (!fmt || strcmp(fmt, "jsonl") == 0)
+    return 0;
+  if (strcmp(fmt, "csv") == 0)
+    *out = TRUCE_FORMAT_CSV;
+  else if (strcmp(fmt, "geojson") == 0)
+    *out = TRUCE_FORMAT_GEOJSON;
+  else if (strcmp(fmt, "text") == 0)
+    *out = TRUCE_FORMAT_TEXT;
+  else
+    return -1;
+  return 0;
+}
+
+typedef struct sink {
+  FILE *f;
+  int format;
+  size_t n;
+  truce_buf line;
+  int failed;
+} sink;
+
+static void sink_begin(sink *k) {
+  if (k->format == TRUCE_FORMAT_CSV)
+    fputs(truce_incident_csv_header(), k->f);
+  if (k->format == TRUCE_FORMAT_GEOJSON)
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[\n", k->f);
+}
+
+static void sink_end(sink *k) {
+  if (k->format == TRUCE_FORMAT_GEOJSON)
+    fputs("\n]}\n", k->f);
+}
+
+static int emit(void *ctx, const truce_incident *c) {
+  sink *k = ctx;
+  k->line.len = 0;
+  if (k->format == TRUCE_FORMAT_GEOJSON && k->n)
+    truce_buf_append(&k->line, ",\n", 2);
+  if (truce_incident_format(c, k->format, &k->line) != TRUCE_OK ||
+      fwrite(k->line.data, 1, k->line.len, k->f) != k->line.len) {
+    k->failed = 1;
+    return 1;
+  }
+  k->n++;
+  return 0;
+}
+
+static void index_path(const opts *o, const char *dir,
+                       char out[TRUCE_INDEX_PATH_MAX]) {
+  const char *p = opt(o, "--index");
+  if (p)
+    snprintf(out, TRUCE_INDEX_PATH_MAX, "%s", p);
+  else
+    truce_index_default_path(dir, out);
+}
+
+/* truce fuse DIR [--from T] [--to T] [--format F] [--index PATH]
+ *                [--no-index] */
+int cmd_fuse(int argc, char **argv) {
+  static const char *const valued[] = {"--from", "--to", "--format",
+                                       "--index", NULL};
+  static const char *const flags[] = {"--no-index", NULL};
+  opts o;
+  if (!parse_opts("fuse", argc, argv, valued, flags, &o))
+    return EXIT_USAGE;
+  if (o.npos != 1)
+    return usage("fuse");
+  int64_t from = INT64_MIN, to = INT64_MAX;
+  const char *fs = opt(&o, "--from"), *us = opt(&o, "--to");
+  if (fs && parse_when(fs, &from))
+    return fail_rc(TRUCE_EPARSE, "--from: '%s' is not a date or an RFC 3339 "
+                                 "time",
+                   fs);
+  if (us && parse_when(us, &to))
+    return fail_rc(TRUCE_EPARSE, "--to: '%s' is not a date or an RFC 3339 "
+                                 "time",
+                   us);
+  if (from >= to)
+    return fail_rc(TRUCE_ERANGE, "--from must be before --to");
+  sink k;
+  memset(&k, 0, sizeof k);
+  k.f = stdout;
+  if (parse_format(opt(&o, "--format"), &k.format))
+    return fail_rc(TRUCE_EINVAL, "--format: '%s' is not jsonl, csv, geojson "
+                                 "or text",
+                   opt(&o, "--format"));
+  char err[TRUCE_ERR_MAX];
+  truce_log *log;
+  truce_err rc = truce_log_open(o.pos[0], TRUCE_OPEN_READONLY, &log, err);
+  if (rc)
+    return fail_rc(rc, "%s", err);
+  truce_fusion *f = NULL;
+  int code = 0;
+  uint64_t size = 0;
+  if ((rc = truce_fuse_new(NULL, &f))) {
+    code = fail_rc(rc, "out of memory");
+    goto out;
+  }
+  /* The index holds the whole log's incidents (docs/fusion.md): brought
+   * up to date here unless --no-index. */
+  if (!flag(&o, "--no-index")) {
+    char path[TRUCE_INDEX_PATH_MAX];
+    index_path(&o, o.pos[0], path);
+    truce_index *ix = NULL;
+    uint64_t have = 0, now = 0;
+    rc = truce_index_open(path, TRUCE_INDEX_CREATE, &ix, err);
+    if (!rc)
+      rc = truce_log_size(log, &now);
+    if (!rc && (truce_index_log_size(ix, &have) != TRUCE_OK || have != now))
+      rc = truce_index_rebuild(ix, log);
+    /* The index is a convenience: a folder we cannot write (a read-only
+     * mirror) does not stop the fusion. */
+    if (rc)
+      fprintf(stderr, "truce: warning: index not updated: %s: %s\n", path,
+              ix ? truce_index_errmsg(ix) : err);
+    truce_index_close(ix);
+  }
+  if ((rc = truce_fuse_from_log(f, log, from, to, &size)) ||
+      (rc = truce_fuse_run(f))) {
+    code = fail_rc(rc, "%s", truce_fuse_errmsg(f));
+    goto out;
+  }
+  truce_buf_init(&k.line, 1 << 24);
+  sink_begin(&k);
+  size_t n = truce_fuse_count(f);
+  for (size_t i = 0; i < n && !k.failed; i++) {
+    truce_incident c;
+    if ((rc = truce_fuse_incident(f, i, &c))) {
+      code = fail_rc(rc, "%s", truce_fuse_errmsg(f));
+      break;
+    }
+    emit(&k, &c);
+  }
+  sink_end(&k);
+  if (!code && k.failed)
+    code = fail_rc(TRUCE_EIO, "cannot write the incidents");
+  if (!code)
+    fprintf(stderr, "%zu observations fused into %zu incidents (log size %" PRIu64
+                    ")\n",
+            truce_fuse_nobs(f), n, size);
+out:
+  truce_buf_release(&k.line);
+  truce_fuse_free(f);
+  truce_log_close(log);
+  return finish(code);
+}
+
+/* truce reindex DIR [--index PATH] */
+int cmd_reindex(int argc, char **argv) {
+  static const char *const valued[] = {"--index", NULL};
+  opts o;
+  if (!parse_opts("reindex", argc, argv, valued, NULL, &o))
+    return EXIT_USAGE;
+  if (o.npos != 1)
+    return usage("reindex");
+  char err[TRUCE_ERR_MAX], path[TRUCE_INDEX_PATH_MAX];
+  truce_log *log;
+  truce_err rc = truce_log_open(o.pos[0], TRUCE_OPEN_READONLY, &log, err);
+  if (rc)
+    return fail_rc(rc, "%s", err);
+  index_path(&o, o.pos[0], path);
+  truce_index *ix = NULL;
+  int code = 0;
+  if ((rc = truce_index_open(path, TRUCE_INDEX_CREATE, &ix, err)))
+    code = fail_rc(rc, "%s", err);
+  else if ((rc = truce_index_rebuild(ix, log)))
+    code = fail_rc(rc, "%s: %s", path, truce_index_errmsg(ix));
+  if (!code) {
+    uint64_t size = 0;
+    truce_index_log_size(ix, &size);
+    printf("%s: rebuilt from %" PRIu64 " log entries\n", path, size);
+  }
+  truce_index_close(ix);
+  truce_log_close(log);
+  return finish(code);
+}
+
+/* "W,S,E,N" in degrees */
+static int parse_bbox(const char *s, truce_incident_query *q) {
+  double v[4];
+  char *end;
+  for (int i = 0; i < 4; i++) {
+    errno = 0;
+    v[i] = strtod(s, &end);
+    if (end == s || errno || !isfinite(v[i]) || (i < 3 && *end != ',') ||
+        (i == 3 && *end))
+      return -1;
+    s = end + 1;
+  }
+  if (!(v[0] <= v[2] && v[1] <= v[3]) || v[1] < -90 || v[3] > 90 ||
+      v[0] < -180 || v[2] > 180)
+    return -1;
+  q->has_bbox = 1;
+  q->west_deg = v[0];
+  q->south_deg = v[1];
+  q->east_deg = v[2];
+  q->north_deg = v[3];
+  return 0;
+}
+
+/* truce incidents DIR [--bbox W,S,E,N] [--from T] [--to T] [--what W]
+ *                     [--party P] [--format F] [--index PATH] */
+int cmd_incidents(int argc, char **argv) {
+  static const char *const valued[] = {"--bbox",   "--from",  "--to",
+                                       "--what",   "--party", "--format",
+                                       "--index",  NULL};
+  opts o;
+  if (!parse_opts("incidents", argc, argv, valued, NULL, &o))
+    return EXIT_USAGE;
+  if (o.npos != 1)
+    return usage("incidents");
+  truce_incident_query q;
+  truce_incident_query_init(&q);
+  const char *v;
+  if ((v = opt(&o, "--bbox")) && parse_bbox(v, &q))
+    return fail_rc(TRUCE_EINVAL, "--bbox: '%s' is not WEST,SOUTH,EAST,NORTH "
+                                 "in degrees (west <= east)",
+                   v);
+  if ((v = opt(&o, "--from")) && parse_when(v, &q.from_ms))
+    return fail_rc(TRUCE_EPARSE, "--from: '%s' is not a date or an RFC 3339 "
+                                 "time",
+                   v);
+  if ((v = opt(&o, "--to")) && parse_when(v, &q.to_ms))
+    return fail_rc(TRUCE_EPARSE, "--to: '%s' is not a date or an RFC 3339 "
+                                 "time",
+                   v);
+  if ((v = opt(&o, "--what")) &&
+      (q.what = truce_what_from_name(v, strlen(v))) == TRUCE_WHAT_NONE)
+    return fail_rc(TRUCE_EVOCAB, "--what: '%s' is not an observation word", v);
+  q.party = opt(&o, "--party");
+  sink k;
+  memset(&k, 0, sizeof k);
+  k.f = stdout;
+  if (parse_format(opt(&o, "--format"), &k.format))
+    return fail_rc(TRUCE_EINVAL, "--format: '%s' is not jsonl, csv, geojson "
+                                 "or text",
+                   opt(&o, "--format"));
+  char err[TRUCE_ERR_MAX], path[TRUCE_INDEX_PATH_MAX];
+  index_path(&o, o.pos[0], path);
+  truce_index *ix = NULL;
+  truce_err rc = truce_index_open(path, 0, &ix, err);
+  if (rc)
+    return fail_rc(rc, "%s", err);
+  truce_buf_init(&k.line, 1 << 24);
+  sink_begin(&k);
+  rc = truce_index_query(ix, &q, emit, &k);
+  sink_end(&k);
+  int code = 0;
+  if (rc)
+    code = fail_rc(rc, "%s", truce_index_errmsg(ix));
+  else if (k.failed)
+    code = fail_rc(TRUCE_EIO, "cannot write the incidents");
+  else
+    fprintf(stderr, "%zu incidents\n", k.n);
+  truce_buf_release(&k.line);
+  truce_index_close(ix);
+  return finish(code);
+}
