@@ -2157,7 +2157,7 @@ truce_err truce_terms_describe(const truce_terms *t, truce_buf *out) {
         out, "line %s: %s%s, %s", l->id,
         l->kind == TERMS_LINE_BOUNDARY ? "boundary of " : "drawn",
         l->kind == TERMS_LINE_BOUNDARY ? t->control[l->boundary_of].id : "",
-        l->party >= 0 ? "reference of " : "common to");
+        l->party >= 0 ? "reference of " : "common to the parties below");
     if (!rc && l->party >= 0)
       rc = truce_buf_appendf(out, "%s", t->parties[l->party].id);
     for (size_t p = 0; p < t->nparties && !rc; p++)

@@ -366,7 +366,7 @@ TEST(test_describe) {
                          "2015-02-15T00:00:00+02:00, Europe/Kyiv)\n");
   CHECK_CONTAINS(b.data, "line contact: drawn, reference of ua; ua on the "
                          "right; ru on the left (2 points)");
-  CHECK_CONTAINS(b.data, "line edge: boundary of ru-held, common to; ua on "
+  CHECK_CONTAINS(b.data, "line edge: boundary of ru-held, common to the parties below; ua on "
                          "the outside; ru on the inside");
   CHECK_CONTAINS(b.data, "control ua-rest: ua holds everything outside "
                          "ru-held\n");
