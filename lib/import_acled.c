@@ -1,6 +1,6 @@
 /*
  * import_acled.c: ACLED's published CSV export (31 columns, from
- * event_id_cnty to timestamp) as observations. docs/import-sets.md has
+ * event_id_cnty to timestamp) as observations. docs/import.md has
  * the tables: event types to what and weapon, time_precision to time
  * windows, geo_precision to uncertainty radii, and what is refused.
  *
@@ -37,7 +37,7 @@ static const imp_col cols[C_N] = {
     [C_FATAL] = {"fatalities", false},
 };
 
-/* geo_precision 1, 2, 3 -> metres (docs/import-sets.md says why). */
+/* geo_precision 1, 2, 3 -> metres (docs/import.md says why). */
 static const double geo_radius_m[4] = {0, 5000, 25000, 100000};
 
 static const char *const w_drone[] = {"drone", "drones", "uav", "uavs",

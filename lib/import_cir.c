@@ -4,7 +4,7 @@
  * events.csv): `entry,date,event_group,title,brief description,lat,lon,
  * country,province,district,town/city,arms/munition,violence level,link,
  * geolocation`. Each row is an incident verified and geolocated from open
- * sources; docs/import-sets.md has the event_group table, the radius and
+ * sources; docs/import.md has the event_group table, the radius and
  * what is refused.
  *
  * Owns: the meaning of the map's columns. Depends on import_util.c and on

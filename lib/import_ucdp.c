@@ -3,7 +3,7 @@
  * in CSV (49 columns, from id to gwnob) as observations: one "casualty"
  * observation per event, counting UCDP's best estimate of deaths, over
  * the window date_start..date_end, with an uncertainty radius from
- * where_prec. docs/import-sets.md has the tables.
+ * where_prec. docs/import.md has the tables.
  *
  * Owns: the meaning of GED's columns. Depends on import_util.c; must not
  * depend on the log.
@@ -48,7 +48,7 @@ static const imp_col cols[C_N] = {
 };
 
 /* where_prec 1..5 -> metres; 6 (country) and 7 (international waters or
- * airspace) are refused: docs/import-sets.md says why. */
+ * airspace) are refused: docs/import.md says why. */
 static const double where_radius_m[6] = {0, 5000, 25000, 50000, 150000,
                                          100000};
 

@@ -103,7 +103,7 @@ void imp_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  * lon_deg, whose time zone is not given: the zone is taken as the
  * longitude's solar offset, round(lon / 15) hours, give or take
  * IMP_ZONE_SLACK_H hours (civil zones are rarely further from it; see
- * docs/import-sets.md). */
+ * docs/import.md). */
 #define IMP_ZONE_SLACK_H 2
 void imp_local_days(int64_t day0, int64_t day1, double lon_deg,
                     int64_t *from_ms, int64_t *to_ms);

@@ -3,7 +3,7 @@
  * re-exported by scott4ai/ukraine-fire-tracking: one CSV per month,
  * `datetime,lon,lat,place_name,event_type,headline`, each row a news
  * report geocoded to a settlement, event_type a '|'-joined list of
- * VIINA's tags. docs/import-sets.md has the tag table, the time window
+ * VIINA's tags. docs/import.md has the tag table, the time window
  * and the radius, and says why.
  *
  * Owns: the meaning of VIINA's tags. Depends on import_util.c; must not

@@ -861,14 +861,15 @@ static truce_err parse_serials(char *err, const json_node *v, truce_obs *o) {
                   "must be 1 to %d bytes", TRUCE_OBS_SERIAL_MAX);
     memcpy(o->serials[i], e->u.str, e->len);
     o->serials[i][e->len] = '\0';
+    char shown[SHOW_MAX];
     if (!token_ok(o->serials[i]))
       return fail(err, TRUCE_EPARSE, path,
                   "'%s' must be letters, digits, '.', '_', '-' or '/'",
-                  o->serials[i]);
+                  show(o->serials[i], e->len, shown));
     for (size_t k = 0; k < i; k++)
       if (strcmp(o->serials[k], o->serials[i]) == 0)
         return fail(err, TRUCE_EPARSE, path, "'%s' is listed twice",
-                    o->serials[i]);
+                    show(o->serials[i], e->len, shown));
   }
   o->nserials = (unsigned)i;
   o->has_serials = 1;
@@ -908,9 +909,11 @@ static truce_err parse_root(char *err, const json_node *root, int64_t now_ms,
                        o->site)) ||
       (rc = parse_fire(err, f[F_FIRE], o)))
     return rc;
+  char shown[SHOW_MAX];
   if (o->site[0] && !token_ok(o->site))
     return fail(err, TRUCE_EPARSE, "site",
-                "'%s' must be letters, digits, '.', '_' or '-'", o->site);
+                "'%s' must be letters, digits, '.', '_' or '-'",
+                show(o->site, strlen(o->site), shown));
   if (o->what == TRUCE_WHAT_SITE_VISIT && !o->site[0])
     return missing(err, "site", "a site_visit names the site visited");
   if (o->nserials && o->what != TRUCE_WHAT_WEAPON_SEEN &&

@@ -992,6 +992,13 @@ TEST(test_serials_and_site) {
   EXPECT_ERR("{\"what\":\"weapon_seen\",\"time\":\"2015-02-16T03:10:00Z\","
              "\"where\":{\"lat\":1,\"lon\":1},\"serials\":[\"a\",\"a\"]}",
              TRUCE_EPARSE, "serials[1]: 'a' is listed twice");
+  /* A hostile serial cannot put a terminal escape into the message. */
+  EXPECT_ERR("{\"what\":\"weapon_seen\",\"time\":\"2015-02-16T03:10:00Z\","
+             "\"where\":{\"lat\":1,\"lon\":1},\"serials\":[\"A\\u001b[2J\"]}",
+             TRUCE_EPARSE, "serials[0]: 'A?[2J' must be");
+  EXPECT_ERR("{\"what\":\"weapon_seen\",\"time\":\"2015-02-16T03:10:00Z\","
+             "\"where\":{\"lat\":1,\"lon\":1},\"site\":\"s\\u001b]0;x\"}",
+             TRUCE_EPARSE, "site: contains a control character");
   EXPECT_ERR("{\"what\":\"weapon_seen\",\"time\":\"2015-02-16T03:10:00Z\","
              "\"where\":{\"lat\":1,\"lon\":1},\"serials\":\"a\"}",
              TRUCE_EPARSE, "serials: must be a list of serial numbers");
