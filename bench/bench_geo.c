@@ -460,8 +460,8 @@ static int cmd_scale(const char *front, const char *pts, long npts) {
   printf("  cost per point as the line gets more vertices (%ld points, "
          "each edge cut into k):\n",
          n);
-  printf("  %6s %10s %10s %12s %10s\n", "k", "vertices", "pieces",
-         "per point", "index MB");
+  printf("  %6s %10s %10s %12s %10s %10s\n", "k", "vertices", "pieces",
+         "per point", "index MB", "runs MB");
   const int ks[] = {1, 4, 16, 64};
   for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
     json_t *mp = json_array();
@@ -494,9 +494,12 @@ static int cmd_scale(const char *front, const char *pts, long npts) {
       if (sum < 0)
         die("sum", "negative");
     }
-    printf("  %6d %10zu %10u %9.3f us %10.1f\n", ks[ki],
+    /* The quadtrees built, and the capsule tree over the pieces (built
+     * with the geometry). */
+    printf("  %6d %10zu %10u %9.3f us %10.1f %10.1f\n", ks[ki],
            truce_geom_vertices(g), g->nseg,
-           median(t + 1, 3) / (double)n * 1e6, (double)g->idx.bytes / 1e6);
+           median(t + 1, 3) / (double)n * 1e6, (double)g->idx.bytes / 1e6,
+           2.0 * g->idx.ncap_leaf * sizeof *g->idx.cap / 1e6);
     truce_geom_free(g);
   }
   json_decref(polys);

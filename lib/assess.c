@@ -732,21 +732,42 @@ static truce_err rule_ceasefire(engine *g, int ri) {
   return rc;
 }
 
+/* Whether the withdrawal rule looks at s: a weapon of its selection seen
+ * while it is in force; -1 / -2 when it cannot tell (calibre unknown; a
+ * system the catalogue does not list, with no class given: kept, flagged,
+ * never guessed: reported as undetermined). */
+static int withdrawal_match(const engine *g, int ri, const sob *s) {
+  const terms_rule *r = &g->t->rules[ri];
+  if (!(TERMS_WHAT_PRESENCE & (1u << s->what)) || !in_force(g, ri, s))
+    return 0;
+  int m = weapon_matches(&r->u.withdrawal.weapons, s);
+  if (m == 0 && !s->cls && (s->classify & TRUCE_CLASSIFY_UNLISTED))
+    m = -2;
+  return m;
+}
+
+static bool withdrawal_looks(const engine *g, int ri, const sob *s) {
+  return withdrawal_match(g, ri, s) != 0;
+}
+
 static truce_err rule_withdrawal(engine *g, int ri) {
   const terms_rule *r = &g->t->rules[ri];
   double limit = r->u.withdrawal.distance_km * 1000;
   truce_err rc = TRUCE_OK;
   for (size_t i = 0; !rc && i < g->nobs; i++) {
     const sob *s = &g->obs[i];
-    if (!(TERMS_WHAT_PRESENCE & (1u << s->what)) || !in_force(g, ri, s))
-      continue;
-    int m = weapon_matches(&r->u.withdrawal.weapons, s);
-    /* A system the catalogue does not list, with no class given: kept,
-     * flagged, never guessed: reported as undetermined. */
-    if (m == 0 && !s->cls && (s->classify & TRUCE_CLASSIFY_UNLISTED))
-      m = -2;
+    sob rep;
+    int m = withdrawal_match(g, ri, s);
     if (m == 0)
       continue;
+    /* A weapon seen several times (one incident) is one finding, with
+     * every sighting as evidence. */
+    if (s->incident != NONE) {
+      if (!stand_in(g, ri, s, withdrawal_looks, &rep))
+        continue;
+      s = &rep;
+      m = withdrawal_match(g, ri, s);
+    }
     for (size_t p = 0; !rc && p < g->t->nparties; p++) {
       int li = r->u.withdrawal.line[p];
       truce_geo_where w;
@@ -775,8 +796,11 @@ static truce_err rule_withdrawal(engine *g, int ri) {
                  "%s at %.1f km from %s's line (limit %g km)", wt,
                  w.dist_m / 1000, g->t->parties[p].id,
                  r->u.withdrawal.distance_km);
+        finding *f = NULL;
         rc = add_finding(g, ri, "presence", s, -1, reason, l->id, w.dist_m,
-                         "", detail, NULL);
+                         "", detail, &f);
+        if (!rc && s->incident != NONE)
+          add_members(g, f, s);
         continue;
       }
       if (own_side) {
@@ -798,8 +822,11 @@ static truce_err rule_withdrawal(engine *g, int ri) {
                  wt, w.dist_m / 1000, g->t->parties[p].id,
                  r->u.withdrawal.distance_km);
       }
+      finding *f = NULL;
       rc = add_finding(g, ri, "presence", s, (int)p, reason, l->id, w.dist_m,
-                       "", detail, NULL);
+                       "", detail, &f);
+      if (!rc && s->incident != NONE)
+        add_members(g, f, s);
     }
   }
   return rc;
@@ -1247,20 +1274,6 @@ truce_err truce_assess(truce_log *log, const truce_terms *terms,
 
 /* ---- formats ---- */
 
-static truce_err put_str(truce_buf *b, const char *s) {
-  truce_err rc = truce_buf_append(b, "\"", 1);
-  for (; !rc && *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      rc = truce_buf_appendf(b, "\\%c", c);
-    else if (c < 0x20)
-      rc = truce_buf_appendf(b, "\\u%04x", c);
-    else
-      rc = truce_buf_append(b, s, 1);
-  }
-  return rc ? rc : truce_buf_append(b, "\"", 1);
-}
-
 /* The members shared by the JSON line and the GeoJSON properties. */
 static truce_err put_members(const truce_violation *v, truce_buf *b) {
   char t0[32], t1[32];
@@ -1268,15 +1281,15 @@ static truce_err put_members(const truce_violation *v, truce_buf *b) {
   truce_time_format(v->t_end_ms, t1);
   truce_err rc = truce_buf_append(b, "\"rule\":", 7);
   if (!rc)
-    rc = put_str(b, v->rule);
+    rc = buf_put_json_str(b, v->rule);
   if (!rc)
     rc = truce_buf_append(b, ",\"type\":", 8);
   if (!rc)
-    rc = put_str(b, v->rule_type);
+    rc = buf_put_json_str(b, v->rule_type);
   if (!rc)
     rc = truce_buf_append(b, ",\"category\":", 12);
   if (!rc)
-    rc = put_str(b, v->category);
+    rc = buf_put_json_str(b, v->category);
   if (!rc)
     rc = truce_buf_appendf(b, ",\"time\":\"%s\"", t0);
   if (!rc && v->t_end_ms > v->t_ms)
@@ -1284,29 +1297,29 @@ static truce_err put_members(const truce_violation *v, truce_buf *b) {
   if (!rc && v->line[0]) {
     rc = truce_buf_append(b, ",\"line\":", 8);
     if (!rc)
-      rc = put_str(b, v->line);
+      rc = buf_put_json_str(b, v->line);
   }
   if (!rc && v->dist_m >= 0)
     rc = truce_buf_appendf(b, ",\"dist_m\":%.1f", v->dist_m);
   if (!rc && v->place[0]) {
     rc = truce_buf_append(b, ",\"place\":", 9);
     if (!rc)
-      rc = put_str(b, v->place);
+      rc = buf_put_json_str(b, v->place);
   }
   if (!rc && v->party[0]) {
     rc = truce_buf_append(b, ",\"party\":", 9);
     if (!rc)
-      rc = put_str(b, v->party);
+      rc = buf_put_json_str(b, v->party);
   }
   if (!rc) {
     rc = truce_buf_append(b, ",\"reason\":", 10);
     if (!rc)
-      rc = put_str(b, v->reason);
+      rc = buf_put_json_str(b, v->reason);
   }
   if (!rc) {
     rc = truce_buf_append(b, ",\"detail\":", 10);
     if (!rc)
-      rc = put_str(b, v->detail);
+      rc = buf_put_json_str(b, v->detail);
   }
   if (!rc)
     rc = truce_buf_append(b, ",\"evidence\":[", 13);
@@ -1317,7 +1330,7 @@ static truce_err put_members(const truce_violation *v, truce_buf *b) {
                            v->evidence[i].pos, v->evidence[i].index,
                            v->evidence[i].pos);
     if (!rc)
-      rc = put_str(b, v->evidence[i].source);
+      rc = buf_put_json_str(b, v->evidence[i].source);
     if (!rc)
       rc = truce_buf_append(b, "}", 1);
   }
@@ -1326,20 +1339,13 @@ static truce_err put_members(const truce_violation *v, truce_buf *b) {
   if (!rc && v->terms) {
     rc = truce_buf_append(b, ",\"terms\":{\"id\":", 15);
     if (!rc)
-      rc = put_str(b, v->terms->id);
+      rc = buf_put_json_str(b, v->terms->id);
     if (!rc)
       rc = truce_buf_appendf(b, ",\"version\":%" PRIu64 ",\"entry\":%" PRIu64
                                 "}",
                              v->terms->version, v->terms->index);
   }
   return rc;
-}
-
-static truce_err put_csv(truce_buf *b, const char *s) {
-  truce_err rc = truce_buf_append(b, "\"", 1);
-  for (; !rc && *s; s++)
-    rc = *s == '"' ? truce_buf_append(b, "\"\"", 2) : truce_buf_append(b, s, 1);
-  return rc ? rc : truce_buf_append(b, "\"", 1);
 }
 
 const char *truce_violation_csv_header(void) {
@@ -1409,7 +1415,7 @@ truce_err truce_violation_format(const truce_violation *v, int format,
     if (i)
       rc = truce_buf_append(out, ",", 1);
     if (!rc)
-      rc = put_csv(out, fields[i]);
+      rc = buf_put_csv_str(out, fields[i]);
   }
   if (!rc && v->has_position)
     rc = truce_buf_appendf(out, ",%.7f,%.7f,%.0f", v->lat_deg, v->lon_deg,
@@ -1419,7 +1425,7 @@ truce_err truce_violation_format(const truce_violation *v, int format,
   if (!rc)
     rc = truce_buf_append(out, ",", 1);
   if (!rc)
-    rc = put_csv(out, v->line);
+    rc = buf_put_csv_str(out, v->line);
   if (!rc)
     rc = v->dist_m >= 0 ? truce_buf_appendf(out, ",%.1f,", v->dist_m)
                         : truce_buf_append(out, ",,", 2);
@@ -1428,7 +1434,7 @@ truce_err truce_violation_format(const truce_violation *v, int format,
     if (i)
       rc = truce_buf_append(out, ",", 1);
     if (!rc)
-      rc = put_csv(out, more[i]);
+      rc = buf_put_csv_str(out, more[i]);
   }
   /* Evidence as "INDEX:POS" citations separated by spaces. */
   truce_buf ev;
@@ -1439,12 +1445,12 @@ truce_err truce_violation_format(const truce_violation *v, int format,
   if (!rc)
     rc = truce_buf_append(out, ",", 1);
   if (!rc)
-    rc = put_csv(out, ev.data ? ev.data : "");
+    rc = buf_put_csv_str(out, ev.data ? ev.data : "");
   truce_buf_release(&ev);
   if (!rc && v->terms) {
     rc = truce_buf_append(out, ",", 1);
     if (!rc)
-      rc = put_csv(out, v->terms->id);
+      rc = buf_put_csv_str(out, v->terms->id);
     if (!rc)
       rc = truce_buf_appendf(out, ",%" PRIu64 ",%" PRIu64, v->terms->version,
                              v->terms->index);

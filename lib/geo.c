@@ -19,7 +19,7 @@
 /* GeoJSON documents (a few MB for real boundaries) are read whole. */
 #define GEOJSON_MAX_BYTES (256u << 20)
 #define NEST_MAX 8   /* GeometryCollections within each other */
-#define CELL_KEEP 128 /* chord distances kept between a leaf's two passes */
+#define CELL_PREFETCH 128 /* a leaf's entries fetched ahead */
 
 /* ---- reading GeoJSON ---- */
 
@@ -614,49 +614,34 @@ truce_err truce_geom_measure(const truce_geom *g, double lat_deg,
   geo_cell cell;
   int where = geo_index_cell(g, lat_deg, lon_deg, &cell);
   if (where > 0) {
-    const uint32_t *c = cell.cand;
 #if defined(__GNUC__)
-    /* The pieces are independent loads: ask for all of them at once. */
-    for (uint32_t i = 0; i < cell.cnt && i < CELL_KEEP; i++)
-      __builtin_prefetch(&g->seg[c[i]]);
+    /* The entries are independent loads: ask for all of them at once. */
+    for (uint32_t i = 0; i < cell.cnt && i < CELL_PREFETCH; i++) {
+      uint32_t e = cell.cand[i];
+      if (e & GEO_ENTRY_RUN)
+        __builtin_prefetch(&g->idx.cap[e & ~GEO_ENTRY_RUN]);
+      else
+        __builtin_prefetch(&g->seg[e]);
+    }
 #endif
-    bool area = g->kind == TRUCE_GEOM_AREA && !cell.clear;
-    double w[3] = {0, 0, 0};
+    geo_near nr;
+    geo_cell_near(g, &cell, p, &nr);
+    bs.cmin = nr.cmin;
+    if (nr.more)
+      geo_cell_each(g, &cell, p, nr.cmin + geo_margin(nr.cmin), consider_cb,
+                    &bs);
+    else {
+#if defined(__GNUC__)
+      /* What the answer reads of the nearest piece. */
+      for (uint32_t i = 0; i < nr.n; i++)
+        __builtin_prefetch(&g->info[nr.seg[i]]);
+#endif
+      for (uint32_t i = 0; i < nr.n; i++)
+        consider_t(&bs, nr.seg[i], nr.t[i]);
+    }
     inside = (int)cell.inside;
-    if (area)
-      cross3(cell.ref, p, w);
-    /* Pass 1: the least chord, and the crossings for the side. */
-    double d2s[CELL_KEEP], ts[CELL_KEEP];
-    double best2 = INFINITY;
-    for (uint32_t i = 0; i < cell.cnt; i++) {
-      const geo_seg *s = &g->seg[c[i]];
-      double t, d2 = geo_seg_d2(s, p, &t);
-      if (i < CELL_KEEP) {
-        d2s[i] = d2;
-        ts[i] = t;
-      }
-      best2 = d2 < best2 ? d2 : best2;
-      /* Even-odd: does the path from the reference point to p cross this
-       * edge? (Both ends of each on opposite sides of the other's plane;
-       * a vertex exactly on the path counts as on its positive side, the
-       * same in both pieces that share it.) */
-      if (area && (dot3(s->a, w) >= 0) != (dot3(s->b, w) >= 0) &&
-          (dot3(cell.ref, g->info[c[i]].n) >= 0) !=
-              (dot3(p, g->info[c[i]].n) >= 0))
-        inside ^= 1;
-    }
-    /* Pass 2: geodesic distances for the pieces that can still win. */
-    bs.cmin = sqrt(best2);
-    double reach = bs.cmin + geo_margin(bs.cmin), reach2 = reach * reach;
-    for (uint32_t i = 0; i < cell.cnt; i++) {
-      if (i >= CELL_KEEP) {
-        double t, d2 = geo_seg_d2(&g->seg[c[i]], p, &t);
-        if (d2 <= reach2)
-          consider_t(&bs, c[i], t);
-      } else if (d2s[i] <= reach2) {
-        consider_t(&bs, c[i], ts[i]);
-      }
-    }
+    if (g->kind == TRUCE_GEOM_AREA && !cell.clear)
+      inside ^= (int)geo_cell_crossings(g, &cell, p);
   } else {
     bs.cmin = geo_far_min(g, p);
     geo_far_each(g, p, bs.cmin + geo_margin(bs.cmin), consider_cb, &bs);

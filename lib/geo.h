@@ -63,24 +63,53 @@ typedef struct geo_seginfo {
 
 /* A leaf of the quadtree, stored in one run of uint32_t so that a query
  * touches one place: count, state, (areas:) a reference point as three
- * doubles, then the pieces that can be nearest to any point of its cell
- * (in increasing order).
+ * doubles, then its entries (in increasing order of the pieces they
+ * hold): each either one piece, or GEO_ENTRY_RUN | a node of the capsule
+ * tree, which stands for all the pieces under it (a run of consecutive
+ * pieces). Together the entries hold, each once, exactly the pieces that
+ * can be nearest to some point of the cell (geo_index.c says why).
  * The reference point lies in the cell, at least 1 cm from every edge,
  * and its inside/outside state is known. */
 #define GEO_LEAF_HEAD 2u /* count, state */
 #define GEO_LEAF_REF 6u  /* three doubles */
+#define GEO_ENTRY_RUN 0x80000000u
 
 /* In the state word: no edge comes near the cell, so no path within it
  * crosses one. */
 #define GEO_LEAF_CLEAR 2u
 
 typedef struct geo_cell {
-  const uint32_t *cand;
+  const uint32_t *cand; /* the entries */
   uint32_t cnt;
   uint32_t inside; /* areas: the reference point's state (0 or 1) */
   bool clear;      /* areas: GEO_LEAF_CLEAR (ref is then not set) */
   double ref[3];
 } geo_cell;
+
+/* A node of the capsule tree: every piece of its run lies within rho of
+ * the chord from the run's first end a to its last end b (rho < 0: an
+ * empty node). One cache line. */
+typedef struct geo_cap {
+  double a[3], b[3];
+  double il2; /* 1 / |b - a|^2 (0 if a = b) */
+  double rho;
+} geo_cap;
+
+/* Pieces per leaf of the capsule tree. */
+#define GEO_BLOCK 8u
+
+/* What geo_cell_near finds for a point: the least chord to a piece, and
+ * the pieces whose chord is within geo_margin of it (with the foot's
+ * parameter), unless there are more than GEO_NEAR_KEEP (then `more`: ask
+ * geo_cell_each for them). */
+#define GEO_NEAR_KEEP 64
+typedef struct geo_near {
+  double cmin;
+  uint32_t n;
+  bool more;
+  uint32_t seg[GEO_NEAR_KEEP];
+  double t[GEO_NEAR_KEEP], d2[GEO_NEAR_KEEP];
+} geo_near;
 
 #define GEO_LEAF_BIT 0x80000000u
 /* A cell all farther than GEO_NEAR_MAX_M from the geometry: its points
@@ -106,9 +135,13 @@ typedef struct geo_index {
   bool mu_ok;
   size_t nleaf, ncand, nnode, bytes; /* totals over the subs built */
   size_t cand_max;                   /* cap on ncand */
-  /* Far field: a bounding-sphere tree over runs of consecutive pieces. */
-  double (*sph)[4];   /* centre xyz, radius (< 0: empty); heap order, 1-based */
-  uint32_t nsph_leaf; /* leaves (a power of two) */
+  /* The capsule tree over runs of consecutive pieces: heap order, 1-based
+   * (node k's children are 2k and 2k + 1); leaf ncap_leaf + i holds the
+   * pieces i * GEO_BLOCK .. + GEO_BLOCK. Leaves of the quadtree refer to
+   * its nodes; the far field searches it whole. */
+  geo_cap *cap;       /* 64-byte aligned, inside cap_mem */
+  void *cap_mem;
+  uint32_t ncap_leaf; /* leaves (a power of two) */
   /* Areas: pieces by the longitudes they span (bin k: item[start[k] ..
    * start[k + 1])), for counting crossings along a meridian. */
   uint32_t nbin;
@@ -295,9 +328,33 @@ void geo_index_prefetch(const truce_geom *g, double lat_deg, double lon_deg);
  * proportion to the pieces at its longitude. */
 int geo_index_parity(const truce_geom *g, const double *p);
 
+/* Squared chord distance from p to a capsule's chord. */
+static inline double geo_cap_d2(const geo_cap *c, const double *p) {
+  double ap[3] = {p[0] - c->a[0], p[1] - c->a[1], p[2] - c->a[2]};
+  double d[3] = {c->b[0] - c->a[0], c->b[1] - c->a[1], c->b[2] - c->a[2]};
+  double u = dot3(ap, d) * c->il2;
+  u = u < 0 ? 0 : (u > 1 ? 1 : u);
+  double e[3] = {ap[0] - u * d[0], ap[1] - u * d[1], ap[2] - u * d[2]};
+  return dot3(e, e);
+}
+
+/* The near field, for a point p of `cell`: the least chord and the
+ * pieces that can be geodesically nearest (see geo_near). */
+void geo_cell_near(const truce_geom *g, const geo_cell *cell, const double *p,
+                   geo_near *out);
+/* Every piece of the cell's entries within `reach` of p, to fn. */
+void geo_cell_each(const truce_geom *g, const geo_cell *cell, const double *p,
+                   double reach, void (*fn)(void *ctx, uint32_t seg),
+                   void *ctx);
+/* Areas, a cell that is not clear: the parity of the number of edges the
+ * path from the cell's reference point to p (a point of the cell)
+ * crosses. */
+uint32_t geo_cell_crossings(const truce_geom *g, const geo_cell *cell,
+                            const double *p);
+
 /* Far field: the nearest chord distance from p to any piece (exact, by
- * the sphere tree), then every piece within `reach` of p is passed to fn.
- */
+ * the capsule tree), then every piece within `reach` of p is passed to
+ * fn. */
 double geo_far_min(const truce_geom *g, const double *p);
 void geo_far_each(const truce_geom *g, const double *p, double reach,
                   void (*fn)(void *ctx, uint32_t seg), void *ctx);

@@ -2,14 +2,16 @@
  * geo_index.c: the spatial index of a geometry's pieces (see geo.h), so
  * that measuring a point costs the same whatever the number of vertices.
  *
- * Owns: the near-field quadtrees (per cell, the pieces that can be
- * nearest to some point of the cell, and for areas a reference point
- * whose inside/outside state is known), built one top cell at a time the
- * first time a point falls in it, under a mutex, published with a release
- * store so that readers need no lock; the far-field sphere tree; the
- * longitude bins that count crossings along a meridian; and the states of
- * points beyond the near field. Must not depend on GeoJSON or on how a
- * measurement is reported: geo.c does that.
+ * Owns: the capsule tree over runs of consecutive pieces (the far field
+ * searches it; the near field's leaves refer to its nodes); the
+ * near-field quadtrees (per cell, the pieces that can be nearest to some
+ * point of the cell, as single pieces and runs, and for areas a reference
+ * point whose inside/outside state is known), built one top cell at a time
+ * the first time a point falls in it, under a mutex, published with a
+ * release store so that readers need no lock; the search of a leaf and
+ * its crossing count; the longitude bins that count crossings along a
+ * meridian; and the states of points beyond the near field. Must not
+ * depend on GeoJSON or on how a measurement is reported: geo.c does that.
  *
  * Why a cell's list is complete: for a cell with centre C and radius r
  * (every point X of the cell has |X - C| <= r, as chords), let d0 be the
@@ -18,11 +20,34 @@
  * d_s(X) >= d_s(C) + u_s.(X - C); and d_s0(X) <= d0 + u0.(X - C) +
  * r^2 / (2 (d0 - r)). A piece can be (within the query's margin) nearest
  * to some X only if d_s(C) - d0 <= min(2r, r |u0 - u_s| + r^2 / (2 (d0 -
- * r))) + margin. That test is applied from the parent's list, which by the
- * same argument holds every piece that can be nearest anywhere in the
- * parent. The plain 2r bound also keeps every piece that passes within 2r
- * of C, so every edge that can cross a path between two points of the
- * cell (such a path stays within 1.03 r of C) is in the list.
+ * r))) + margin. That test is applied, piece by piece, from the parent's
+ * list, which by the same argument holds every piece that can be nearest
+ * anywhere in the parent. The plain 2r bound also keeps every piece that
+ * passes within 2r of C, so every edge that can cross a path between two
+ * points of the cell (such a path stays within 1.03 r of C) is in the
+ * list.
+ *
+ * Runs, so that dense lines do not need tiny cells: a leaf stores its
+ * list as entries, each a single piece or a node of the capsule tree
+ * (whose pieces are all in the list: whole blocks of GEO_BLOCK
+ * consecutive pieces, sibling nodes merged into their parent). The
+ * entries hold exactly the pieces of the list, each once. A node's
+ * capsule holds all its pieces (every end of every piece lies within rho
+ * of the chord from the run's first end to its last, and a capsule is
+ * convex), so |p - chord| - rho bounds the chord from p to each of them
+ * from below. The search keeps the least chord found so far and the
+ * reach it implies (that chord plus geo_margin, which only shrinks as
+ * the chord does) and enters a node only if its bound is within the
+ * reach: every piece within the final reach of p is visited, which is
+ * what the list gave before (the nearest piece and every piece the
+ * geodesic measure may prefer to it). The crossing count enters a node
+ * only if its capsule meets the plane of the path and comes near the
+ * path (geo_cell_crossings says how near), so it counts the same edges
+ * as a count over the whole list. A leaf is made when its entries are
+ * few (LEAF_MAX), and its pieces are too, or its cell is already small
+ * (RUN_CELL_M): then the cost of a point depends on the number of
+ * entries and on the depth of the runs searched, not on the number of
+ * vertices.
  */
 #include "geo.h"
 
@@ -33,138 +58,268 @@
  * time. */
 #define TOP_CELLS 4096  /* top cells over the near field */
 #define TOP_MAX_DEG 1.0 /* no top cell wider than this */
-/* Split a cell with more candidates than this. Dense lines (pieces much
- * shorter than 1 km) need ever smaller cells to keep lists short, and the
- * index then grows as 1 / length^2: there, longer lists cost less than
- * deeper trees (docs/geo.md has the measurements). */
+/* Split a cell with more entries than this, or more pieces unless the
+ * cell is smaller than RUN_CELL_M. Without runs, dense lines (pieces
+ * much shorter than 1 km) needed ever smaller cells to keep lists short,
+ * and the index grew as 1 / length^2; with them, a cell of 2 km holds a
+ * few runs of hundreds of pieces at the cost of a few entries (measured:
+ * docs/geo.md). 1 km and 4 km cells measured the same. */
 #define LEAF_MAX 64
-#define LEAF_MAX_DENSE 128
-#define DENSE_PIECES 65536
+#define RUN_CELL_M 2000.0
 #define DEPTH_MAX 14    /* levels below a top cell */
 #define CELL_MIN_M 2.0  /* never split a cell smaller than this */
 #define MARGIN_DEG 3.0  /* near field: 331 km of latitude round it */
-#define SPH_LEAF 8      /* pieces per far-field tree leaf */
 #define CLEAR_M 0.01    /* a reference point's least distance to edges */
 
-/* ---- far field: bounding spheres over runs of consecutive pieces ---- */
+/* ---- the capsule tree over runs of consecutive pieces ---- */
 
-static void sph_merge(const double *s1, const double *s2, double *out) {
-  if (s1[3] < 0 || s2[3] < 0) {
-    memcpy(out, s1[3] < 0 ? s2 : s1, 4 * sizeof *out);
-    return;
+/* The pieces [*lo, *hi) under node k. */
+static void cap_range(const truce_geom *g, uint32_t k, uint32_t *lo,
+                      uint32_t *hi) {
+  uint32_t nl = g->idx.ncap_leaf, first = k, last = k;
+  while (first < nl) {
+    first = 2 * first;
+    last = 2 * last + 1;
   }
-  double d = dist3(s1, s2);
-  if (d + s2[3] <= s1[3]) {
-    memcpy(out, s1, 4 * sizeof *out);
-    return;
-  }
-  if (d + s1[3] <= s2[3]) {
-    memcpy(out, s2, 4 * sizeof *out);
-    return;
-  }
-  double r = (d + s1[3] + s2[3]) / 2;
-  double k = (r - s1[3]) / d;
-  for (int i = 0; i < 3; i++)
-    out[i] = s1[i] + k * (s2[i] - s1[i]);
-  /* Rounding must never leave an end outside its sphere. */
-  out[3] = r * (1 + 1e-12) + 1e-6;
+  uint64_t l = (uint64_t)(first - nl) * GEO_BLOCK;
+  uint64_t h = (uint64_t)(last - nl + 1) * GEO_BLOCK;
+  *lo = l < g->nseg ? (uint32_t)l : g->nseg;
+  *hi = h < g->nseg ? (uint32_t)h : g->nseg;
 }
 
-static truce_err sph_build(truce_geom *g) {
+static double pt_seg_dist(const double *p, const double *a, const double *b,
+                          double il2) {
+  geo_cap c;
+  memcpy(c.a, a, sizeof c.a);
+  memcpy(c.b, b, sizeof c.b);
+  c.il2 = il2;
+  return sqrt(geo_cap_d2(&c, p));
+}
+
+/* Below this many pieces a node's rho is the largest distance of any end
+ * of its pieces from its chord; above, the bound from its children's
+ * (each child's capsule lies within max(distance of its chord's ends) +
+ * its rho of the chord: distance to a segment is convex), so building
+ * costs O(n log CAP_EXACT). */
+#define CAP_EXACT 4096u
+
+static truce_err cap_build(truce_geom *g) {
   geo_index *x = &g->idx;
-  uint32_t nl = (g->nseg + SPH_LEAF - 1) / SPH_LEAF, p = 1;
+  uint32_t nl = (g->nseg + GEO_BLOCK - 1) / GEO_BLOCK, p = 1;
   while (p < nl)
     p <<= 1;
-  x->nsph_leaf = p;
-  x->sph = truce_calloc(2 * (size_t)p, sizeof *x->sph);
-  if (!x->sph)
+  x->ncap_leaf = p;
+  x->cap_mem = truce_malloc(2 * (size_t)p * sizeof *x->cap + 64);
+  if (!x->cap_mem)
     return TRUCE_ENOMEM;
-  for (uint32_t i = 0; i < p; i++) {
-    double *s = x->sph[p + i];
-    if (i >= nl) {
-      s[3] = -1;
+  x->cap = (geo_cap *)(void *)((char *)x->cap_mem +
+                               (64 - (uintptr_t)x->cap_mem % 64) % 64);
+  memset(x->cap, 0, 2 * (size_t)p * sizeof *x->cap);
+  x->cap[0].rho = -1;
+  for (uint32_t k = 2 * p - 1; k >= 1; k--) {
+    geo_cap *c = &x->cap[k];
+    uint32_t lo, hi;
+    cap_range(g, k, &lo, &hi);
+    if (lo >= hi) {
+      c->rho = -1;
       continue;
     }
-    uint32_t lo = i * SPH_LEAF, hi = lo + SPH_LEAF;
-    if (hi > g->nseg)
-      hi = g->nseg;
-    double mn[3], mx[3];
-    for (int k = 0; k < 3; k++)
-      mn[k] = mx[k] = g->seg[lo].a[k];
-    for (uint32_t j = lo; j < hi; j++)
-      for (int k = 0; k < 3; k++) {
-        double a = g->seg[j].a[k], b = g->seg[j].b[k];
-        mn[k] = fmin(mn[k], fmin(a, b));
-        mx[k] = fmax(mx[k], fmax(a, b));
-      }
-    for (int k = 0; k < 3; k++)
-      s[k] = (mn[k] + mx[k]) / 2;
+    memcpy(c->a, g->seg[lo].a, sizeof c->a);
+    memcpy(c->b, g->seg[hi - 1].b, sizeof c->b);
+    double d[3] = {c->b[0] - c->a[0], c->b[1] - c->a[1], c->b[2] - c->a[2]};
+    double l2 = dot3(d, d);
+    c->il2 = l2 > 0 ? 1 / l2 : 0;
     double r = 0;
-    for (uint32_t j = lo; j < hi; j++)
-      r = fmax(r, fmax(dist3(s, g->seg[j].a), dist3(s, g->seg[j].b)));
-    s[3] = r * (1 + 1e-12) + 1e-6;
+    if (hi - lo <= CAP_EXACT || k >= p) {
+      for (uint32_t j = lo; j < hi; j++) {
+        r = fmax(r, sqrt(geo_cap_d2(c, g->seg[j].a)));
+        r = fmax(r, sqrt(geo_cap_d2(c, g->seg[j].b)));
+      }
+    } else {
+      for (uint32_t q = 2 * k; q <= 2 * k + 1; q++) {
+        const geo_cap *h = &x->cap[q];
+        if (h->rho < 0)
+          continue;
+        r = fmax(r, fmax(pt_seg_dist(h->a, c->a, c->b, c->il2),
+                         pt_seg_dist(h->b, c->a, c->b, c->il2)) +
+                        h->rho);
+      }
+    }
+    /* Rounding must never leave an end outside its capsule. */
+    c->rho = r * (1 + 1e-9) + 1e-6;
   }
-  for (uint32_t k = p - 1; k >= 1; k--)
-    sph_merge(x->sph[2 * k], x->sph[2 * k + 1], x->sph[k]);
   return TRUCE_OK;
 }
 
 /* Depth-first, nearer child first. The stack holds at most two entries
  * per level of a tree of at most 2^23 leaves. */
-#define SPH_STACK 64
+#define CAP_STACK 64
 
-double geo_far_min(const truce_geom *g, const double *p) {
-  const geo_index *x = &g->idx;
-  uint32_t stack[SPH_STACK];
-  int top = 0;
-  double best = INFINITY; /* squared */
-  stack[top++] = 1;
-  while (top > 0) {
-    uint32_t k = stack[--top];
-    const double *s = x->sph[k];
-    if (s[3] < 0)
-      continue;
-    double lb = dist3(p, s) - s[3];
-    if (lb > 0 && lb * lb >= best)
-      continue;
-    if (k >= x->nsph_leaf) {
-      uint32_t lo = (k - x->nsph_leaf) * SPH_LEAF, hi = lo + SPH_LEAF;
-      if (hi > g->nseg)
-        hi = g->nseg;
-      for (uint32_t j = lo; j < hi; j++) {
-        double t, d2 = geo_seg_d2(&g->seg[j], p, &t);
-        if (d2 < best)
-          best = d2;
-      }
-      continue;
-    }
-    const double *l = x->sph[2 * k], *r = x->sph[2 * k + 1];
-    double dl = l[3] < 0 ? INFINITY : dist3(p, l) - l[3];
-    double dr = r[3] < 0 ? INFINITY : dist3(p, r) - r[3];
-    if (dl <= dr) {
-      stack[top++] = 2 * k + 1;
-      stack[top++] = 2 * k;
-    } else {
-      stack[top++] = 2 * k;
-      stack[top++] = 2 * k + 1;
-    }
+/* The search for the nearest pieces: the least squared chord found so
+ * far (best2), the reach it implies (geo_margin: every piece that can
+ * still be geodesically nearest is within it), and the pieces found
+ * within the reach at the time, in out (those the reach has since passed
+ * are dropped at the end). Nodes whose lower bound is beyond the reach
+ * are skipped: the reach only shrinks. */
+typedef struct near_acc {
+  const truce_geom *g;
+  const double *p;
+  double best2, reach, reach2;
+  geo_near *out;
+} near_acc;
+
+static void acc_best(near_acc *a, double d2) {
+  if (d2 < a->best2) {
+    a->best2 = d2;
+    double c = sqrt(d2);
+    a->reach = c + geo_margin(c);
+    a->reach2 = a->reach * a->reach;
   }
-  return sqrt(best);
 }
 
-void geo_far_each(const truce_geom *g, const double *p, double reach,
-                  void (*fn)(void *ctx, uint32_t seg), void *ctx) {
+static void acc_keep(near_acc *a, uint32_t s, double d2, double t) {
+  geo_near *o = a->out;
+  if (o->n == GEO_NEAR_KEEP) {
+    /* Full: drop what the reach has since passed. */
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < o->n; i++)
+      if (o->d2[i] <= a->reach2) {
+        o->seg[m] = o->seg[i];
+        o->t[m] = o->t[i];
+        o->d2[m++] = o->d2[i];
+      }
+    o->n = m;
+    if (m == GEO_NEAR_KEEP) {
+      o->more = true; /* the caller asks geo_cell_each */
+      return;
+    }
+  }
+  o->seg[o->n] = s;
+  o->t[o->n] = t;
+  o->d2[o->n++] = d2;
+}
+
+/* The pieces [lo, hi) (at most GEO_BLOCK): their distances first (loads
+ * independent of each other), then the least, then those within reach. */
+static void acc_block(near_acc *a, uint32_t lo, uint32_t hi) {
+  double d2[GEO_BLOCK], t[GEO_BLOCK], mn = INFINITY;
+  for (uint32_t j = lo; j < hi; j++) {
+    d2[j - lo] = geo_seg_d2(&a->g->seg[j], a->p, &t[j - lo]);
+    mn = d2[j - lo] < mn ? d2[j - lo] : mn;
+  }
+  acc_best(a, mn);
+  for (uint32_t j = lo; j < hi; j++)
+    if (d2[j - lo] <= a->reach2)
+      acc_keep(a, j, d2[j - lo], t[j - lo]);
+}
+
+/* A lower bound on the chord from p to any piece under a node (each lies
+ * in the capsule); infinite for an empty node. */
+static double cap_lb(const geo_cap *c, const double *p) {
+  if (c->rho < 0)
+    return INFINITY;
+  return sqrt(geo_cap_d2(c, p)) - c->rho;
+}
+
+/* Start loading what searching node k will read: its children, or its
+ * block's pieces (one line each), so that the loads overlap. */
+static void fetch(const truce_geom *g, uint32_t k) {
+#if defined(__GNUC__)
   const geo_index *x = &g->idx;
-  uint32_t stack[SPH_STACK];
+  if (k < x->ncap_leaf) {
+    __builtin_prefetch(&x->cap[2 * k]);
+    __builtin_prefetch(&x->cap[2 * k + 1]);
+    return;
+  }
+  uint32_t lo = (k - x->ncap_leaf) * GEO_BLOCK;
+  for (uint32_t j = 0; j < GEO_BLOCK && lo + j < g->nseg; j++)
+    __builtin_prefetch(&g->seg[lo + j]);
+#else
+  (void)g;
+  (void)k;
+#endif
+}
+
+/* Search under node `root` (lower bound lb): depth-first, nearer child
+ * first. */
+static void acc_node(near_acc *a, uint32_t root, double lb) {
+  const geo_index *x = &a->g->idx;
+  uint32_t stack[CAP_STACK];
+  double lbs[CAP_STACK];
   int top = 0;
-  stack[top++] = 1;
+  stack[top] = root;
+  lbs[top++] = lb;
+  while (top > 0) {
+    top--;
+    uint32_t k = stack[top];
+    if (lbs[top] > a->reach)
+      continue;
+    if (k >= x->ncap_leaf) {
+      uint32_t lo = (k - x->ncap_leaf) * GEO_BLOCK, hi = lo + GEO_BLOCK;
+      acc_block(a, lo, hi < a->g->nseg ? hi : a->g->nseg);
+      continue;
+    }
+    double dl = cap_lb(&x->cap[2 * k], a->p);
+    double dr = cap_lb(&x->cap[2 * k + 1], a->p);
+    uint32_t n = 2 * k, f = 2 * k + 1;
+    if (dr < dl) {
+      n = 2 * k + 1;
+      f = 2 * k;
+      double tmp = dl;
+      dl = dr;
+      dr = tmp;
+    }
+    if (dr <= a->reach) {
+      fetch(a->g, f);
+      stack[top] = f;
+      lbs[top++] = dr;
+    }
+    if (dl <= a->reach) {
+      fetch(a->g, n);
+      stack[top] = n;
+      lbs[top++] = dl;
+    }
+  }
+}
+
+static void acc_init(near_acc *a, const truce_geom *g, const double *p,
+                     geo_near *out) {
+  a->g = g;
+  a->p = p;
+  a->best2 = a->reach = a->reach2 = INFINITY;
+  a->out = out;
+  out->n = 0;
+  out->more = false;
+}
+
+static void acc_done(near_acc *a) {
+  geo_near *o = a->out;
+  o->cmin = sqrt(a->best2);
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < o->n; i++)
+    if (o->d2[i] <= a->reach2) {
+      o->seg[m] = o->seg[i];
+      o->t[m] = o->t[i];
+      o->d2[m++] = o->d2[i];
+    }
+  o->n = m;
+}
+
+/* Every piece under node `root` within `reach` of p, to fn, in
+ * increasing order. */
+static void cap_each(const truce_geom *g, uint32_t root, const double *p,
+                     double reach, void (*fn)(void *ctx, uint32_t seg),
+                     void *ctx) {
+  const geo_index *x = &g->idx;
+  uint32_t stack[CAP_STACK];
+  int top = 0;
+  stack[top++] = root;
   while (top > 0) {
     uint32_t k = stack[--top];
-    const double *s = x->sph[k];
-    if (s[3] < 0 || dist3(p, s) - s[3] > reach)
+    if (cap_lb(&x->cap[k], p) > reach)
       continue;
-    if (k >= x->nsph_leaf) {
-      uint32_t lo = (k - x->nsph_leaf) * SPH_LEAF, hi = lo + SPH_LEAF;
+    if (k >= x->ncap_leaf) {
+      uint32_t lo = (k - x->ncap_leaf) * GEO_BLOCK, hi = lo + GEO_BLOCK;
       if (hi > g->nseg)
         hi = g->nseg;
       for (uint32_t j = lo; j < hi; j++) {
@@ -178,6 +333,159 @@ void geo_far_each(const truce_geom *g, const double *p, double reach,
     stack[top++] = 2 * k + 1;
     stack[top++] = 2 * k;
   }
+}
+
+double geo_far_min(const truce_geom *g, const double *p) {
+  geo_near scratch;
+  near_acc a;
+  acc_init(&a, g, p, &scratch);
+  acc_node(&a, 1, cap_lb(&g->idx.cap[1], p));
+  return sqrt(a.best2);
+}
+
+void geo_far_each(const truce_geom *g, const double *p, double reach,
+                  void (*fn)(void *ctx, uint32_t seg), void *ctx) {
+  cap_each(g, 1, p, reach, fn, ctx);
+}
+
+/* ---- answering from a leaf ---- */
+
+/* Up to this many runs of a leaf are searched nearest first, and this
+ * many single pieces measured in one pass. */
+#define RUNS_SORTED 64
+#define SINGLES_KEPT 128
+
+void geo_cell_near(const truce_geom *g, const geo_cell *cell, const double *p,
+                   geo_near *out) {
+  near_acc a;
+  acc_init(&a, g, p, out);
+  const uint32_t *e = cell->cand;
+  uint32_t nrun = 0, run[RUNS_SORTED], ns = 0, sg[SINGLES_KEPT];
+  double lb[RUNS_SORTED], sd2[SINGLES_KEPT], st[SINGLES_KEPT];
+  double mn = INFINITY;
+  /* The single pieces' distances (independent loads) and the runs'
+   * bounds, sorted; then the runs, nearest first, while they can hold a
+   * piece within reach; then the single pieces within reach. */
+  for (uint32_t i = 0; i < cell->cnt; i++) {
+    uint32_t k = e[i];
+    if (!(k & GEO_ENTRY_RUN)) {
+      if (ns < SINGLES_KEPT) {
+        sd2[ns] = geo_seg_d2(&g->seg[k], p, &st[ns]);
+        mn = sd2[ns] < mn ? sd2[ns] : mn;
+        sg[ns++] = k;
+      } else {
+        acc_block(&a, k, k + 1);
+      }
+      continue;
+    }
+    k &= ~GEO_ENTRY_RUN;
+    double l = cap_lb(&g->idx.cap[k], p);
+    if (nrun == RUNS_SORTED) { /* no room to sort: now */
+      acc_node(&a, k, l);
+      continue;
+    }
+    uint32_t j = nrun++;
+    for (; j > 0 && lb[j - 1] > l; j--) {
+      run[j] = run[j - 1];
+      lb[j] = lb[j - 1];
+    }
+    run[j] = k;
+    lb[j] = l;
+  }
+  acc_best(&a, mn);
+  for (uint32_t i = 0; i < nrun && lb[i] <= a.reach; i++)
+    fetch(g, run[i]);
+  for (uint32_t i = 0; i < nrun && lb[i] <= a.reach; i++)
+    acc_node(&a, run[i], lb[i]);
+  for (uint32_t i = 0; i < ns; i++)
+    if (sd2[i] <= a.reach2)
+      acc_keep(&a, sg[i], sd2[i], st[i]);
+  acc_done(&a);
+}
+
+void geo_cell_each(const truce_geom *g, const geo_cell *cell, const double *p,
+                   double reach, void (*fn)(void *ctx, uint32_t seg),
+                   void *ctx) {
+  const uint32_t *e = cell->cand;
+  for (uint32_t i = 0; i < cell->cnt; i++) {
+    if (e[i] & GEO_ENTRY_RUN) {
+      cap_each(g, e[i] & ~GEO_ENTRY_RUN, p, reach, fn, ctx);
+    } else {
+      double t;
+      if (geo_seg_d2(&g->seg[e[i]], p, &t) <= reach * reach)
+        fn(ctx, e[i]);
+    }
+  }
+}
+
+/* Does the path ref -> p (normal w = ref x p) cross piece s? Both ends
+ * of each on opposite sides of the other's plane; a vertex exactly on the
+ * path counts as on its positive side, the same in both pieces that
+ * share it. */
+static uint32_t crosses(const truce_geom *g, uint32_t s, const double *ref,
+                        const double *p, const double *w) {
+  const geo_seg *sg = &g->seg[s];
+  const double *n = g->info[s].n;
+  return (dot3(sg->a, w) >= 0) != (dot3(sg->b, w) >= 0) &&
+         (dot3(ref, n) >= 0) != (dot3(p, n) >= 0);
+}
+
+uint32_t geo_cell_crossings(const truce_geom *g, const geo_cell *cell,
+                            const double *p) {
+  const geo_index *x = &g->idx;
+  const double *ref = cell->ref;
+  double w[3];
+  cross3(ref, p, w);
+  double wn = sqrt(dot3(w, w));
+  /* Where a piece crosses the path, its chord and the path's chord meet
+   * the same ray from the centre, each no deeper below the surface than
+   * c^2 / 8 R for its chord c (R >= 6,335 km, the least radius of
+   * curvature): so the piece's crossing point lies within `half + slack`
+   * of the path's midpoint m. Runs farther than that, or wholly on one
+   * side of the path's plane, hold no piece that crosses it. */
+  double m[3], dp[3];
+  for (int k = 0; k < 3; k++) {
+    m[k] = (ref[k] + p[k]) / 2;
+    dp[k] = p[k] - ref[k];
+  }
+  double c2 = dot3(dp, dp), half = sqrt(c2) / 2;
+  double lp = 1.05 * GEO_PIECE_M; /* the longest chord of a piece */
+  double slack = 1.1 * (c2 + lp * lp) / (8 * 6.3e6) + 1;
+  uint32_t cnt = 0;
+  const uint32_t *e = cell->cand;
+  for (uint32_t i = 0; i < cell->cnt; i++) {
+    if (!(e[i] & GEO_ENTRY_RUN)) {
+      cnt += crosses(g, e[i], ref, p, w);
+      continue;
+    }
+    uint32_t stack[CAP_STACK];
+    int top = 0;
+    stack[top++] = e[i] & ~GEO_ENTRY_RUN;
+    while (top > 0) {
+      uint32_t k = stack[--top];
+      const geo_cap *c = &x->cap[k];
+      if (c->rho < 0)
+        continue;
+      double side = c->rho * wn + 1e-9 * GEO_A * wn;
+      double sa = dot3(c->a, w), sb = dot3(c->b, w);
+      if ((sa > side && sb > side) || (sa < -side && sb < -side))
+        continue;
+      double far = c->rho + half + slack;
+      if (geo_cap_d2(c, m) > far * far)
+        continue;
+      if (k < x->ncap_leaf) {
+        stack[top++] = 2 * k + 1;
+        stack[top++] = 2 * k;
+        continue;
+      }
+      uint32_t lo = (k - x->ncap_leaf) * GEO_BLOCK, hi = lo + GEO_BLOCK;
+      if (hi > g->nseg)
+        hi = g->nseg;
+      for (uint32_t j = lo; j < hi; j++)
+        cnt += crosses(g, j, ref, p, w);
+    }
+  }
+  return cnt & 1;
 }
 
 static double wrap360(double u) {
@@ -341,6 +649,37 @@ static void pick_ref(builder *b, double u0, double v0, double w, double h,
     }
 }
 
+/* The entries of a leaf for the sorted pieces l[0..n), into out (room
+ * for n): the pieces of a block of the capsule tree that are all in the
+ * list become one entry for the block, and two sibling entries merge into
+ * their parent, repeatedly; the other pieces stay single. The entries
+ * hold exactly the pieces of the list. Returns their number. */
+static uint32_t cover(const truce_geom *g, const uint32_t *l, uint32_t n,
+                      uint32_t *out) {
+  const geo_index *x = &g->idx;
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n;) {
+    uint32_t blk = l[i] / GEO_BLOCK, j = i;
+    while (j < n && l[j] / GEO_BLOCK == blk)
+      j++;
+    uint32_t size = g->nseg - blk * GEO_BLOCK; /* the last may be short */
+    if (j - i == (size < GEO_BLOCK ? size : GEO_BLOCK)) {
+      /* (The list is sorted and has no repeats: all the block.) */
+      uint32_t k = x->ncap_leaf + blk;
+      while ((k & 1) && m > 0 && out[m - 1] == (GEO_ENTRY_RUN | (k - 1))) {
+        m--;
+        k /= 2;
+      }
+      out[m++] = GEO_ENTRY_RUN | k;
+    } else {
+      for (uint32_t q = i; q < j; q++)
+        out[m++] = l[q];
+    }
+    i = j;
+  }
+  return m;
+}
+
 /* Split cell `node` (its list at stk[off .. off + n)) or make it a leaf. */
 static truce_err build_cell(builder *b, size_t node, double u0, double v0,
                             double w, double h, size_t off, uint32_t n,
@@ -353,23 +692,30 @@ static truce_err build_cell(builder *b, size_t node, double u0, double v0,
     return TRUCE_ENOMEM;
   n = filter(b, c, r, b->stk + off, n, &d0);
   b->stk_len = off + n;
-  uint32_t leaf_max = b->g->nseg > DENSE_PIECES ? LEAF_MAX_DENSE : LEAF_MAX;
-  if (n <= leaf_max || depth >= DEPTH_MAX || r < CELL_MIN_M) {
+  /* The entries, after the list on the stack. */
+  if (!geo_grow((void **)&b->stk, &b->stk_cap, off + 2 * (size_t)n,
+                sizeof *b->stk, SIZE_MAX / 8))
+    return TRUCE_ENOMEM;
+  uint32_t *ent = b->stk + off + n;
+  uint32_t ne = cover(b->g, b->stk + off, n, ent);
+  if ((ne <= LEAF_MAX && (n <= LEAF_MAX || r < RUN_CELL_M)) ||
+      depth >= DEPTH_MAX || r < CELL_MIN_M) {
     bool area = b->g->kind == TRUCE_GEOM_AREA;
-    size_t len = GEO_LEAF_HEAD + (area ? GEO_LEAF_REF : 0) + n;
+    size_t len = GEO_LEAF_HEAD + (area ? GEO_LEAF_REF : 0) + ne;
     /* A leaf that fits in a cache line starts one rather than straddle
      * two (leaves start on a 64-byte boundary). */
     size_t pad = len <= 16 && b->llen % 16 + len > 16 ? 16 - b->llen % 16 : 0;
-    if (b->llen + pad + len >= GEO_LEAF_BIT / 2 || x->ncand + n > x->cand_max)
+    if (b->llen + pad + len >= GEO_LEAF_BIT / 2 || x->ncand + ne > x->cand_max)
       return TRUCE_ETOOBIG;
     if (!geo_grow((void **)&b->lv, &b->lcap, b->llen + pad + len, sizeof *b->lv,
                   GEO_LEAF_BIT / 2))
       return TRUCE_ENOMEM;
+    ent = b->stk + off + n; /* (not moved: stk did not grow since) */
     memset(b->lv + b->llen, 0, pad * sizeof *b->lv);
     size_t at = b->llen + pad;
     b->llen = at + len;
     uint32_t *lf = b->lv + at;
-    lf[0] = n;
+    lf[0] = ne;
     lf[1] = 0;
     if (area) {
       double ref[3];
@@ -381,9 +727,9 @@ static truce_err build_cell(builder *b, size_t node, double u0, double v0,
       if (d0 > 1.05 * r)
         lf[1] |= GEO_LEAF_CLEAR;
     }
-    memcpy(lf + len - n, b->stk + off, n * sizeof *lf);
+    memcpy(lf + len - ne, ent, ne * sizeof *lf);
     b->nd[node] = GEO_LEAF_BIT | (uint32_t)at;
-    x->ncand += n;
+    x->ncand += ne;
     x->nleaf++;
     return TRUCE_OK;
   }
@@ -678,7 +1024,7 @@ truce_err geo_index_build(truce_geom *g, char *err) {
   /* Room for a few dozen entries per piece; beyond that the input is
    * pathological, and points fall back to the far-field search. */
   x->cand_max = (size_t)g->nseg * 256 + (1u << 22);
-  truce_err rc = sph_build(g);
+  truce_err rc = cap_build(g);
   if (rc)
     goto fail;
   double lat_lo, lat_hi;
@@ -747,7 +1093,7 @@ void geo_index_free(geo_index *x) {
   truce_free((void *)x->sub);
   if (x->mu_ok)
     pthread_mutex_destroy(&x->mu);
-  truce_free(x->sph);
+  truce_free(x->cap_mem);
   truce_free(x->bin_start);
   truce_free(x->bin_item);
   memset(x, 0, sizeof *x);

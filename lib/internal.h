@@ -73,6 +73,12 @@ truce_err entry_revoke_parse(const char *json, size_t len, char *name,
 truce_err entry_revoke_format(const char *name, const char *reason,
                               truce_buf *out);
 
+/* A string as a JSON string (quotes, backslashes and control characters
+ * escaped; the rest, UTF-8 included, as is), and as an RFC 4180 CSV field
+ * (always quoted, quotes doubled), appended to b. */
+truce_err buf_put_json_str(truce_buf *b, const char *s);
+truce_err buf_put_csv_str(truce_buf *b, const char *s);
+
 /* The em dash that starts a signature line, in UTF-8. */
 #define EM_DASH "\xe2\x80\x94"
 

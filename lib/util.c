@@ -387,3 +387,24 @@ bool utf8_text_ok(const char *s, size_t n, bool allow_nl) {
   }
   return true;
 }
+
+truce_err buf_put_json_str(truce_buf *b, const char *s) {
+  truce_err rc = truce_buf_append(b, "\"", 1);
+  for (; !rc && *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\')
+      rc = truce_buf_appendf(b, "\\%c", c);
+    else if (c < 0x20)
+      rc = truce_buf_appendf(b, "\\u%04x", c);
+    else
+      rc = truce_buf_append(b, s, 1);
+  }
+  return rc ? rc : truce_buf_append(b, "\"", 1);
+}
+
+truce_err buf_put_csv_str(truce_buf *b, const char *s) {
+  truce_err rc = truce_buf_append(b, "\"", 1);
+  for (; !rc && *s; s++)
+    rc = *s == '"' ? truce_buf_append(b, "\"\"", 2) : truce_buf_append(b, s, 1);
+  return rc ? rc : truce_buf_append(b, "\"", 1);
+}

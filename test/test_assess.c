@@ -453,12 +453,47 @@ TEST(terms_in_the_log) {
   CHECK_OK(truce_verify_log(dir, NULL, NULL, NULL, err));
 }
 
+/* A weapon seen twice within a minute, by the patrol and the camera, is
+ * one incident, so one withdrawal finding with both sightings as
+ * evidence; the same seen again eight hours later is another. */
+TEST(withdrawal_by_incident) {
+  const char *p[] = {
+      "{\"what\":\"weapon_seen\",\"time\":\"2016-12-01T10:00:00Z\",\"where\":"
+      "{\"lat\":48.7,\"lon\":37.8,\"uncertainty_m\":50},\"weapon\":{"
+      "\"system\":\"2S1\"}}",
+      "{\"what\":\"weapon_seen\",\"time\":\"2016-12-01T18:00:00Z\",\"where\":"
+      "{\"lat\":48.7,\"lon\":37.8,\"uncertainty_m\":50},\"weapon\":{"
+      "\"system\":\"2S1\"}}"};
+  const char *k[] = {
+      "{\"what\":\"weapon_seen\",\"time\":\"2016-12-01T10:00:40Z\",\"where\":"
+      "{\"lat\":48.7003,\"lon\":37.8004,\"uncertainty_m\":50},\"weapon\":{"
+      "\"system\":\"2S1\"}}"};
+  submit(&pat, p, 2);
+  submit(&cam, k, 1);
+  collected c;
+  CHECK_OK(assess(at("2016-12-01T00:00:00Z"), at("2016-12-02T00:00:00Z"),
+                  &c));
+  json_t *f = NULL;
+  CHECK_EQ_U64(count(&c, "artillery", "presence", "ua", &f), 2);
+  CHECK_EQ_U64(c.n, 2);
+  CHECK(f != NULL);
+  if (f) {
+    /* the first finding: both sightings, the patrol's first */
+    CHECK_EQ_U64(json_array_size(json_object_get(f, "evidence")), 2);
+    const char *a = evidence_cite(f, 0), *b = evidence_cite(f, 1);
+    CHECK(a && b && strcmp(a, b) != 0);
+    json_decref(f);
+  }
+  release(&c);
+}
+
 int main(void) {
   setup();
   RUN(every_rule_type);
   RUN(precondition_not_met);
   RUN(deterministic);
   RUN(terms_in_the_log);
+  RUN(withdrawal_by_incident);
   truce_log_close(lg);
   if (!test_failed) {
     char cmd[128];

@@ -1084,6 +1084,163 @@ TEST(test_deepstate_vs_reference) {
   rgeo_free(&r);
 }
 
+/* Every ring of a reference geometry as GeoJSON, each edge cut into k
+ * by points on its geodesic (so the densified geometry is the same curve:
+ * the reference's answers stay right), as one MultiPolygon, or the
+ * largest ring alone as a LineString. */
+static char *densified(const rgeo *r, int k, bool as_line) {
+  truce_buf b;
+  truce_buf_init(&b, 1u << 28);
+  size_t best = 0;
+  for (size_t q = 1; q < r->nring; q++)
+    if (r->ring_start[q + 1] - r->ring_start[q] >
+        r->ring_start[best + 1] - r->ring_start[best])
+      best = q;
+  truce_buf_appendf(&b, as_line ? "{\"type\":\"LineString\",\"coordinates\":"
+                                : "{\"type\":\"MultiPolygon\",\"coordinates\":[");
+  for (size_t q = as_line ? best : 0; q < (as_line ? best + 1 : r->nring);
+       q++) {
+    truce_buf_appendf(&b, "%s%s[", q && !as_line ? "," : "",
+                      as_line ? "" : "[");
+    for (size_t i = r->ring_start[q]; i < r->ring_start[q + 1]; i++) {
+      const double *v = r->ring[i];
+      truce_buf_appendf(&b, "%s[%.17g,%.17g]", i > r->ring_start[q] ? "," : "",
+                        v[0], v[1]);
+      if (i + 1 == r->ring_start[q + 1])
+        break;
+      const double *w = r->ring[i + 1];
+      struct geod_geodesicline l;
+      geod_inverseline(&l, &G, v[1], v[0], w[1], w[0],
+                       GEOD_LATITUDE | GEOD_LONGITUDE | GEOD_DISTANCE_IN);
+      for (int j = 1; j < k && l.s13 > 0; j++) {
+        double la, lo;
+        geod_position(&l, l.s13 * j / k, &la, &lo, NULL);
+        truce_buf_appendf(&b, ",[%.17g,%.17g]", lo, la);
+      }
+    }
+    truce_buf_appendf(&b, "]%s", as_line ? "" : "]");
+  }
+  truce_buf_appendf(&b, as_line ? "}" : "]}");
+  char *out = strdup(b.data ? b.data : "");
+  truce_buf_release(&b);
+  return out;
+}
+
+/* Dense lines are what the index's runs are for: the DeepState boundary
+ * with every edge cut into 16 and 64 pieces (15 m apart at 64), as an
+ * area and its largest ring as a line, against the reference on the
+ * original edges (the same geodesics). */
+TEST(test_densified_vs_reference) {
+  const char *path = shared_path(
+      "data/frontline/deepstate_cyterat/deepstatemap_data_20250415.geojson");
+  if (!path)
+    SKIP("../shared/data/frontline/deepstate_cyterat is absent");
+  rgeo r;
+  if (!rgeo_load(&r, path))
+    return;
+  /* The largest ring alone, for the line's reference. */
+  size_t big = 0;
+  for (size_t q = 1; q < r.nring; q++)
+    if (r.ring_start[q + 1] - r.ring_start[q] >
+        r.ring_start[big + 1] - r.ring_start[big])
+      big = q;
+  rgeo rl;
+  memset(&rl, 0, sizeof rl);
+  rgeo_part(&rl, (const double(*)[2])(r.ring + r.ring_start[big]),
+            r.ring_start[big + 1] - r.ring_start[big], 0);
+  /* And truce on the original: the same sides even within 100 m of the
+   * boundary, where the plain count cannot tell. */
+  truce_geom *g0[2] = {NULL, NULL};
+  CHECK_OK(truce_geom_load(path, &g0[0], errbuf));
+  char *doc0 = densified(&r, 1, true);
+  g0[1] = parse(doc0);
+  free(doc0);
+  int close_checked = 0, close_wrong = 0;
+  const int ks[2] = {16, 64};
+  for (int ki = 0; ki < 2; ki++)
+    for (int line = 0; line < 2; line++) {
+      char *doc = densified(&r, ks[ki], line);
+      truce_geom *g = parse(doc);
+      free(doc);
+      if (!g)
+        continue;
+      const rgeo *ref = line ? &rl : &r;
+      tally t;
+      memset(&t, 0, sizeof t);
+      for (int i = 0; i < 300; i++) {
+        double la2, lo2;
+        if (i % 3) {
+          /* Near the boundary: within 30 m, or 30 km, of a vertex. */
+          const redge *e = &ref->e[rng() % ref->n];
+          geod_direct(&G, e->la1, e->lo1, unif(0, 360),
+                      i % 3 == 1 ? unif(0, 30) : unif(0, 30e3), &la2, &lo2,
+                      NULL);
+        } else {
+          la2 = unif(43.4, 52.1);
+          lo2 = unif(30.5, 41.2);
+        }
+        compare_point(g, ref, la2, lo2, 0.001, line ? SIDE_LINE : SIDE_AREA,
+                      &t);
+        if (g0[line]) {
+          truce_geo_where w = measure(g, la2, lo2);
+          truce_geo_where w0 = measure(g0[line], la2, lo2);
+          close_checked++;
+          if ((w.side != w0.side || fabs(w.dist_m - w0.dist_m) > 0.0015) &&
+              close_wrong++ < 5)
+            fprintf(stderr, "  at %.9f %.9f: %.4f m side %d, original %.4f m "
+                    "side %d\n", la2, lo2, w.dist_m, w.side, w0.dist_m,
+                    w0.side);
+        }
+      }
+      fprintf(stderr,
+              "  DeepState 2025-04-15 %s, edges cut into %d (%zu vertices), "
+              "%d points: max |truce - reference| %.2g m (at %.0f m), %d "
+              "sides checked, %d wrong\n",
+              line ? "largest ring as a line" : "area", ks[ki],
+              truce_geom_vertices(g), t.n, t.max_err, t.max_err_dist,
+              t.side_checked, t.side_wrong);
+      CHECK(t.dist_wrong == 0);
+      CHECK(t.side_wrong == 0);
+      CHECK(t.side_checked > t.n / 2);
+      truce_geom_free(g);
+    }
+  fprintf(stderr,
+          "  the same %d points against truce on the original edges: %d "
+          "differ in side or by more than 1 mm (each is rounded to it)\n",
+          close_checked, close_wrong);
+  CHECK(close_wrong == 0);
+  truce_geom_free(g0[0]);
+  truce_geom_free(g0[1]);
+  rgeo_free(&rl);
+  rgeo_free(&r);
+}
+
+/* A point equally far from more pieces than a leaf's search keeps: the
+ * north pole inside a ring of 2,000 vertices at 89.5 N (every piece's
+ * midpoint equally near it, by symmetry), and points near it. */
+TEST(test_many_equidistant_pieces) {
+  enum { N = 2000 };
+  double(*p)[2] = malloc((N + 1) * sizeof *p);
+  for (int i = 0; i <= N; i++) {
+    p[i][0] = i == N ? -180 : -180 + 360.0 * i / N;
+    p[i][1] = 89.5;
+  }
+  rgeo r;
+  truce_geom *g = line_geom((const double(*)[2])p, N + 1, &r);
+  free(p);
+  if (!g)
+    return;
+  tally t;
+  memset(&t, 0, sizeof t);
+  compare_point(g, &r, 90, 0, 0.001, SIDE_NONE, &t);
+  for (int i = 0; i < 40; i++)
+    compare_point(g, &r, unif(89.9, 90), unif(-180, 180), 0.001, SIDE_LINE,
+                  &t);
+  CHECK(t.dist_wrong == 0 && t.side_wrong == 0);
+  truce_geom_free(g);
+  rgeo_free(&r);
+}
+
 TEST(test_isw_control_2023) {
   const char *path = shared_path(
       "data/frontline/rus_control_2023_gianman89/rus_control_2023_wgs84."
@@ -1388,6 +1545,8 @@ int main(void) {
   RUN(test_big_area);
   RUN(test_deepstate_every_snapshot);
   RUN(test_deepstate_vs_reference);
+  RUN(test_densified_vs_reference);
+  RUN(test_many_equidistant_pieces);
   RUN(test_isw_control_2023);
   RUN(test_admin_islands_first);
   RUN(test_areas_which_oblast);
