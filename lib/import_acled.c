@@ -142,7 +142,7 @@ static const char *classify(csv_field type, csv_field sub, csv_field notes,
 static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   (void)ctx;
   const csv_field *f = r->f;
-  char sh[IMP_SHOW_MAX];
+  char sh[TEXT_SHOW_MAX];
   truce_obs o;
   memset(&o, 0, sizeof o);
 
@@ -150,32 +150,32 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   if (bad) {
     csv_field v = imp_trim(bad[0] == 'e' ? f[C_TYPE] : f[C_SUB]);
     imp_reject(s, r->line, "%s '%s' is not a ceasefire observation", bad,
-               imp_show(v.s, v.len, sh));
+               text_show(v.s, v.len, sh));
     return TRUCE_OK;
   }
   if (!imp_id(f[C_ID], o.id, sizeof o.id)) {
     csv_field v = imp_trim(f[C_ID]);
     imp_reject(s, r->line,
                "column event_id_cnty: '%s' is not an id of at most %d bytes",
-               imp_show(v.s, v.len, sh), TRUCE_OBS_ID_MAX);
+               text_show(v.s, v.len, sh), TRUCE_OBS_ID_MAX);
     return TRUCE_OK;
   }
   imp_text t;
 
   if (!imp_number(f[C_LAT], -90, 90, &o.lat_deg)) {
     imp_reject(s, r->line, "column latitude: '%s' is not a latitude",
-               imp_show(f[C_LAT].s, f[C_LAT].len, sh));
+               text_show(f[C_LAT].s, f[C_LAT].len, sh));
     return TRUCE_OK;
   }
   if (!imp_number(f[C_LON], -180, 180, &o.lon_deg)) {
     imp_reject(s, r->line, "column longitude: '%s' is not a longitude",
-               imp_show(f[C_LON].s, f[C_LON].len, sh));
+               text_show(f[C_LON].s, f[C_LON].len, sh));
     return TRUCE_OK;
   }
   uint64_t gp = 0, tp = 0;
   if (!imp_uint(f[C_GPREC], 3, &gp) || gp < 1) {
     imp_reject(s, r->line, "column geo_precision: '%s' is not 1, 2 or 3",
-               imp_show(f[C_GPREC].s, f[C_GPREC].len, sh));
+               text_show(f[C_GPREC].s, f[C_GPREC].len, sh));
     return TRUCE_OK;
   }
   o.where_kind = TRUCE_WHERE_POINT;
@@ -184,12 +184,12 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   int64_t day, tod;
   if (!imp_date(f[C_DATE], false, true, &day, &tod)) {
     imp_reject(s, r->line, "column event_date: '%s' is not a date",
-               imp_show(f[C_DATE].s, f[C_DATE].len, sh));
+               text_show(f[C_DATE].s, f[C_DATE].len, sh));
     return TRUCE_OK;
   }
   if (!imp_uint(f[C_TPREC], 3, &tp) || tp < 1) {
     imp_reject(s, r->line, "column time_precision: '%s' is not 1, 2 or 3",
-               imp_show(f[C_TPREC].s, f[C_TPREC].len, sh));
+               text_show(f[C_TPREC].s, f[C_TPREC].len, sh));
     return TRUCE_OK;
   }
   int64_t d0 = day, d1 = day;

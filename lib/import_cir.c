@@ -156,7 +156,7 @@ static void add_sep(imp_text *t, csv_field f, const char *sep) {
 static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   (void)ctx;
   const csv_field *f = r->f;
-  char sh[IMP_SHOW_MAX];
+  char sh[TEXT_SHOW_MAX];
   truce_obs o;
   memset(&o, 0, sizeof o);
 
@@ -166,7 +166,7 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
     g++;
   if (g->what == TRUCE_WHAT_NONE) {
     imp_reject(s, r->line, "event_group '%s' is not a ceasefire observation",
-               imp_show(grp.s, grp.len, sh));
+               text_show(grp.s, grp.len, sh));
     return TRUCE_OK;
   }
   o.what = g->what;
@@ -176,19 +176,19 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   if (!imp_id(f[C_ENTRY], o.id, sizeof o.id)) {
     csv_field v = imp_trim(f[C_ENTRY]);
     imp_reject(s, r->line, "column entry: '%s' is not an id of at most %d "
-               "bytes", imp_show(v.s, v.len, sh), TRUCE_OBS_ID_MAX);
+               "bytes", text_show(v.s, v.len, sh), TRUCE_OBS_ID_MAX);
     return TRUCE_OK;
   }
   imp_text t;
 
   if (!imp_number(f[C_LAT], -90, 90, &o.lat_deg)) {
     imp_reject(s, r->line, "column lat: '%s' is not a latitude",
-               imp_show(f[C_LAT].s, f[C_LAT].len, sh));
+               text_show(f[C_LAT].s, f[C_LAT].len, sh));
     return TRUCE_OK;
   }
   if (!imp_number(f[C_LON], -180, 180, &o.lon_deg)) {
     imp_reject(s, r->line, "column lon: '%s' is not a longitude",
-               imp_show(f[C_LON].s, f[C_LON].len, sh));
+               text_show(f[C_LON].s, f[C_LON].len, sh));
     return TRUCE_OK;
   }
   o.where_kind = TRUCE_WHERE_POINT;
@@ -201,7 +201,7 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
     from_title = true;
   } else if (!imp_date(f[C_DATE], false, false, &day, &tod)) {
     imp_reject(s, r->line, "column date: '%s' is not a date",
-               imp_show(f[C_DATE].s, f[C_DATE].len, sh));
+               text_show(f[C_DATE].s, f[C_DATE].len, sh));
     return TRUCE_OK;
   }
   imp_local_days(day, day, o.lon_deg, &o.t_ms, &o.t_end_ms);

@@ -77,9 +77,9 @@ static json_t *feature_obs(json_t *ft, size_t i, char *why, size_t whylen) {
     return NULL;
   }
   if (strcmp(json_string_value(gtype), "Point")) {
-    char sh[IMP_SHOW_MAX];
+    char sh[TEXT_SHOW_MAX];
     snprintf(why, whylen, "geometry: a %s, not a Point",
-             imp_show(json_string_value(gtype), json_string_length(gtype),
+             text_show(json_string_value(gtype), json_string_length(gtype),
                       sh));
     return NULL;
   }
@@ -152,10 +152,10 @@ static json_t *feature_obs(json_t *ft, size_t i, char *why, size_t whylen) {
         bad = json_object_set(obs, key, v);
       }
     } else if (!in_list(key, ignored)) {
-      char sh[IMP_SHOW_MAX];
+      char sh[TEXT_SHOW_MAX];
       snprintf(why, whylen,
                "properties: unknown field '%s' (see docs/observation.md)",
-               imp_show(key, strlen(key), sh));
+               text_show(key, strlen(key), sh));
       json_decref(obs);
       json_decref(where);
       json_decref(weapon);

@@ -65,34 +65,34 @@ static void add_deaths(imp_text *t, const char *label, csv_field f) {
 static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   (void)ctx;
   const csv_field *f = r->f;
-  char sh[IMP_SHOW_MAX];
+  char sh[TEXT_SHOW_MAX];
   truce_obs o;
   memset(&o, 0, sizeof o);
 
   uint64_t id = 0, tov = 0, wp = 0, dp = 0, best = 0;
   if (!imp_uint(f[C_ID], UINT64_MAX / 2, &id)) {
     imp_reject(s, r->line, "column id: '%s' is not a number",
-               imp_show(f[C_ID].s, f[C_ID].len, sh));
+               text_show(f[C_ID].s, f[C_ID].len, sh));
     return TRUCE_OK;
   }
   if (!imp_uint(f[C_TOV], 3, &tov) || tov < 1) {
     imp_reject(s, r->line, "column type_of_violence: '%s' is not 1, 2 or 3",
-               imp_show(f[C_TOV].s, f[C_TOV].len, sh));
+               text_show(f[C_TOV].s, f[C_TOV].len, sh));
     return TRUCE_OK;
   }
   if (!imp_number(f[C_LAT], -90, 90, &o.lat_deg)) {
     imp_reject(s, r->line, "column latitude: '%s' is not a latitude",
-               imp_show(f[C_LAT].s, f[C_LAT].len, sh));
+               text_show(f[C_LAT].s, f[C_LAT].len, sh));
     return TRUCE_OK;
   }
   if (!imp_number(f[C_LON], -180, 180, &o.lon_deg)) {
     imp_reject(s, r->line, "column longitude: '%s' is not a longitude",
-               imp_show(f[C_LON].s, f[C_LON].len, sh));
+               text_show(f[C_LON].s, f[C_LON].len, sh));
     return TRUCE_OK;
   }
   if (!imp_uint(f[C_WHERE_PREC], 7, &wp) || wp < 1) {
     imp_reject(s, r->line, "column where_prec: '%s' is not 1 to 7",
-               imp_show(f[C_WHERE_PREC].s, f[C_WHERE_PREC].len, sh));
+               text_show(f[C_WHERE_PREC].s, f[C_WHERE_PREC].len, sh));
     return TRUCE_OK;
   }
   if (wp >= 6) {
@@ -107,23 +107,23 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   o.uncertainty_m = where_radius_m[wp];
   if (!imp_uint(f[C_DATE_PREC], 5, &dp) || dp < 1) {
     imp_reject(s, r->line, "column date_prec: '%s' is not 1 to 5",
-               imp_show(f[C_DATE_PREC].s, f[C_DATE_PREC].len, sh));
+               text_show(f[C_DATE_PREC].s, f[C_DATE_PREC].len, sh));
     return TRUCE_OK;
   }
   int64_t d0, d1, tod;
   if (!imp_date(f[C_DATE_START], true, false, &d0, &tod)) {
     imp_reject(s, r->line, "column date_start: '%s' is not a date",
-               imp_show(f[C_DATE_START].s, f[C_DATE_START].len, sh));
+               text_show(f[C_DATE_START].s, f[C_DATE_START].len, sh));
     return TRUCE_OK;
   }
   if (!imp_date(f[C_DATE_END], true, false, &d1, &tod)) {
     imp_reject(s, r->line, "column date_end: '%s' is not a date",
-               imp_show(f[C_DATE_END].s, f[C_DATE_END].len, sh));
+               text_show(f[C_DATE_END].s, f[C_DATE_END].len, sh));
     return TRUCE_OK;
   }
   if (d1 < d0) {
     imp_reject(s, r->line, "column date_end: '%s' is before date_start",
-               imp_show(f[C_DATE_END].s, f[C_DATE_END].len, sh));
+               text_show(f[C_DATE_END].s, f[C_DATE_END].len, sh));
     return TRUCE_OK;
   }
   /* GED's times are always 00:00:00: the dates are calendar days. */
@@ -131,7 +131,7 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   o.is_window = 1;
   if (!imp_uint(f[C_BEST], UINT32_MAX, &best)) {
     imp_reject(s, r->line, "column best: '%s' is not a number of deaths",
-               imp_show(f[C_BEST].s, f[C_BEST].len, sh));
+               text_show(f[C_BEST].s, f[C_BEST].len, sh));
     return TRUCE_OK;
   }
   if (best > 1000000) {

@@ -17,7 +17,6 @@
 #include "import.h"
 
 #define IMP_COLS_MAX 64   /* columns a header may have */
-#define IMP_SHOW_MAX 72   /* an input value echoed in a message */
 #define IMP_WHY_MAX 384   /* one refusal's message */
 #define IMP_DAY_MS INT64_C(86400000)
 #define IMP_HOUR_MS INT64_C(3600000)
@@ -65,9 +64,7 @@ void imp_reject(const import_sink *s, uint64_t line, const char *fmt, ...)
 #endif
     ;
 
-/* A value for a message: at most ~60 bytes, cut on a character boundary,
- * control characters and broken UTF-8 shown as '?'. */
-const char *imp_show(const char *s, size_t n, char out[IMP_SHOW_MAX]);
+/* Values echoed in messages: text_show (internal.h). */
 
 /* Make a message safe to print, in place: control characters (C0, DEL,
  * C1) and bytes that are not UTF-8 become '?'. For messages of other

@@ -86,7 +86,7 @@ static const tag *find_tag(const char *s, size_t n) {
 static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   (void)ctx;
   const csv_field *f = r->f;
-  char sh[IMP_SHOW_MAX];
+  char sh[TEXT_SHOW_MAX];
   truce_obs o;
   memset(&o, 0, sizeof o);
 
@@ -115,7 +115,7 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   }
   if (best >= R_NOT_OBS) {
     imp_reject(s, r->line, "event_type '%s' is not a ceasefire observation",
-               imp_show(types.s, types.len, sh));
+               text_show(types.s, types.len, sh));
     return TRUCE_OK;
   }
   /* A casualty or damage report names no weapon of its own; a weapon tag
@@ -125,12 +125,12 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
 
   if (!imp_number(f[C_LAT], -90, 90, &o.lat_deg)) {
     imp_reject(s, r->line, "column lat: '%s' is not a latitude",
-               imp_show(f[C_LAT].s, f[C_LAT].len, sh));
+               text_show(f[C_LAT].s, f[C_LAT].len, sh));
     return TRUCE_OK;
   }
   if (!imp_number(f[C_LON], -180, 180, &o.lon_deg)) {
     imp_reject(s, r->line, "column lon: '%s' is not a longitude",
-               imp_show(f[C_LON].s, f[C_LON].len, sh));
+               text_show(f[C_LON].s, f[C_LON].len, sh));
     return TRUCE_OK;
   }
   o.where_kind = TRUCE_WHERE_POINT;
@@ -139,7 +139,7 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   int64_t day, tod;
   if (!imp_date(f[C_DATETIME], true, false, &day, &tod)) {
     imp_reject(s, r->line, "column datetime: '%s' is not a date and time",
-               imp_show(f[C_DATETIME].s, f[C_DATETIME].len, sh));
+               text_show(f[C_DATETIME].s, f[C_DATETIME].len, sh));
     return TRUCE_OK;
   }
   /* Kyiv (or Moscow) time of the report, UTC+2 or +3; the incident in

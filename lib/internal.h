@@ -79,6 +79,13 @@ truce_err entry_revoke_format(const char *name, const char *reason,
 truce_err buf_put_json_str(truce_buf *b, const char *s);
 truce_err buf_put_csv_str(truce_buf *b, const char *s);
 
+/* Input echoed into a message: at most ~60 bytes, cut on a character
+ * boundary with "...", control characters (C0, DEL, C1) and bytes that
+ * are not UTF-8 shown as '?', so that a hostile value cannot drive the
+ * analyst's terminal or garble the message. Returns out. */
+#define TEXT_SHOW_MAX 72
+const char *text_show(const char *s, size_t n, char out[TEXT_SHOW_MAX]);
+
 /* The em dash that starts a signature line, in UTF-8. */
 #define EM_DASH "\xe2\x80\x94"
 

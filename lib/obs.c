@@ -53,42 +53,6 @@ static truce_err fail(char *err, truce_err code, const char *path,
   return seterr(err, code, "%s", msg);
 }
 
-#define SHOW_MAX 72 /* an echoed input value, as shown in a message */
-
-/* Input echoed into a message: at most ~60 bytes, cut on a character
- * boundary, with control characters (C0, DEL, C1) and bytes that are not
- * UTF-8 shown as '?', so that a hostile value cannot drive the analyst's
- * terminal or garble the message. */
-static const char *show(const char *s, size_t n, char out[SHOW_MAX]) {
-  const unsigned char *p = (const unsigned char *)s;
-  size_t o = 0, i = 0;
-  while (i < n) {
-    size_t clen = 1;
-    if (p[i] >= 0xc0)
-      while (i + clen < n && clen < 4 && (p[i + clen] & 0xc0) == 0x80)
-        clen++;
-    /* One '?' per control character, one per byte of broken UTF-8. */
-    bool valid = p[i] < 0x80 || (clen > 1 && utf8_text_ok(s + i, clen, false));
-    if (!valid)
-      clen = 1;
-    bool shown = valid && p[i] >= 0x20 && p[i] != 0x7f &&
-                 !(p[i] == 0xc2 && p[i + 1] < 0xa0);
-    size_t w = shown ? clen : 1;
-    if (o + w > 60) {
-      memcpy(out + o, "...", 3);
-      o += 3;
-      break;
-    }
-    if (shown)
-      memcpy(out + o, s + i, clen);
-    else
-      out[o] = '?';
-    o += w;
-    i += clen;
-  }
-  out[o] = '\0';
-  return out;
-}
 
 /* For messages only (the canonical form has its own spelling, json.c):
  * the fewest significant digits (15 to 17) that read back as the same
@@ -228,7 +192,7 @@ static const json_node *read_fields(const json_node *obj, const field *known,
 
 static truce_err unknown_field(char *err, const json_node *m,
                                const char *parent, const field *known) {
-  char list[256] = "", shown[SHOW_MAX], path[PATH_MAX_LEN];
+  char list[256] = "", shown[TEXT_SHOW_MAX], path[PATH_MAX_LEN];
   size_t o = 0;
   for (size_t i = 0; known[i].name; i++) {
     int n = snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
@@ -237,7 +201,7 @@ static truce_err unknown_field(char *err, const json_node *m,
       break;
     o += (size_t)n;
   }
-  show(m->key, m->key_len, shown);
+  text_show(m->key, m->key_len, shown);
   if (parent && *parent)
     snprintf(path, sizeof path, "%s.", parent);
   else
@@ -313,10 +277,10 @@ static truce_err get_word(char *err, const json_node *v, const char *parent,
 
 static truce_err not_in_vocab(char *err, const char *path, const char *s,
                               size_t n) {
-  char shown[SHOW_MAX];
+  char shown[TEXT_SHOW_MAX];
   return fail(err, TRUCE_EVOCAB, path,
               "'%s' is not in the vocabulary (see docs/observation.md)",
-              show(s, n, shown));
+              text_show(s, n, shown));
 }
 
 /* An integer in [lo, hi]. */
@@ -444,7 +408,7 @@ static truce_err get_sha256(char *err, const json_node *v,
 
 static truce_err get_time(char *err, const json_node *v, const char *path,
                           int64_t *t) {
-  char shown[SHOW_MAX];
+  char shown[TEXT_SHOW_MAX];
   if (v->type != JSON_T_STRING)
     return wrong_type(err, path, "a string (RFC 3339, e.g. "
                                  "\"2015-02-16T03:10:00+02:00\")",
@@ -457,12 +421,12 @@ static truce_err get_time(char *err, const json_node *v, const char *path,
                 "'%s' is not a possible time (month 01-12, day within the "
                 "month, hour 00-23, minute and second 00-59, offset up to "
                 "23:59, years 1900-2999)",
-                show(s, n, shown));
+                text_show(s, n, shown));
   if (rc)
     return fail(err, TRUCE_EPARSE, path,
                 "'%s' is not an RFC 3339 time (write e.g. "
                 "2015-02-16T03:10:00+02:00 or 2015-02-16T01:10:00.250Z)",
-                show(s, n, shown));
+                text_show(s, n, shown));
   return TRUCE_OK;
 }
 
@@ -477,7 +441,7 @@ static truce_err check_future(char *err, const char *path,
   /* t > now_ms, so the difference is positive and below 2^64, but may
    * not fit int64 for an absurd now_ms: subtract as unsigned. */
   uint64_t d = (uint64_t)t - (uint64_t)now_ms;
-  char ahead[80], shown[SHOW_MAX], now[32];
+  char ahead[80], shown[TEXT_SHOW_MAX], now[32];
   if (d >= 2 * 86400000u)
     snprintf(ahead, sizeof ahead, "%" PRIu64 " days", d / 86400000u);
   else if (d >= 2 * 3600000u)
@@ -491,7 +455,7 @@ static truce_err check_future(char *err, const char *path,
   truce_time_format(now_ms, now);
   return fail(err, TRUCE_ERANGE, path,
               "%s is %s in the future (limit %d minutes; now is %s)",
-              show(v->u.str, v->len, shown), ahead,
+              text_show(v->u.str, v->len, shown), ahead,
               TRUCE_FUTURE_MAX_MS / 60000, now);
 }
 
@@ -774,10 +738,10 @@ static truce_err parse_evidence(char *err, const json_node *a, truce_obs *o) {
       known = len == evidence_kinds[k].len &&
               same_bytes(s, evidence_kinds[k].name, len);
     if (!known) {
-      char shown[SHOW_MAX], kpath[PATH_MAX_LEN];
+      char shown[TEXT_SHOW_MAX], kpath[PATH_MAX_LEN];
       return fail(err, TRUCE_EVOCAB, path_join(kpath, path, "kind"),
                   "'%s' is not one of photo, video, audio, document, data",
-                  show(s, len, shown));
+                  text_show(s, len, shown));
     }
     memcpy(o->evidence[i].kind, s, len);
     o->evidence[i].kind[len] = '\0';
@@ -800,10 +764,10 @@ static truce_err parse_provenance(char *err, const json_node *pv,
       (rc = get_word(err, p[0], "provenance", "dataset",
                      "the data set's name, e.g. \"firms\"", &s, &n)))
     return rc;
-  char shown[SHOW_MAX];
+  char shown[TEXT_SHOW_MAX];
   if (n > sizeof o->dataset - 1)
     return fail(err, TRUCE_ETOOBIG, "provenance.dataset",
-                "'%s' is %zu bytes (at most %zu)", show(s, n, shown), n,
+                "'%s' is %zu bytes (at most %zu)", text_show(s, n, shown), n,
                 sizeof o->dataset - 1);
   bool ok = n > 0;
   for (size_t i = 0; i < n && ok; i++)
@@ -812,7 +776,7 @@ static truce_err parse_provenance(char *err, const json_node *pv,
   if (!ok)
     return fail(err, TRUCE_EPARSE, "provenance.dataset",
                 "'%s' must be 1 to 32 of a-z, 0-9, _ and -",
-                show(s, n, shown));
+                text_show(s, n, shown));
   memcpy(o->dataset, s, n);
   o->dataset[n] = '\0';
   int64_t row = 0;
@@ -861,15 +825,15 @@ static truce_err parse_serials(char *err, const json_node *v, truce_obs *o) {
                   "must be 1 to %d bytes", TRUCE_OBS_SERIAL_MAX);
     memcpy(o->serials[i], e->u.str, e->len);
     o->serials[i][e->len] = '\0';
-    char shown[SHOW_MAX];
+    char shown[TEXT_SHOW_MAX];
     if (!token_ok(o->serials[i]))
       return fail(err, TRUCE_EPARSE, path,
                   "'%s' must be letters, digits, '.', '_', '-' or '/'",
-                  show(o->serials[i], e->len, shown));
+                  text_show(o->serials[i], e->len, shown));
     for (size_t k = 0; k < i; k++)
       if (strcmp(o->serials[k], o->serials[i]) == 0)
         return fail(err, TRUCE_EPARSE, path, "'%s' is listed twice",
-                    show(o->serials[i], e->len, shown));
+                    text_show(o->serials[i], e->len, shown));
   }
   o->nserials = (unsigned)i;
   o->has_serials = 1;
@@ -909,11 +873,11 @@ static truce_err parse_root(char *err, const json_node *root, int64_t now_ms,
                        o->site)) ||
       (rc = parse_fire(err, f[F_FIRE], o)))
     return rc;
-  char shown[SHOW_MAX];
+  char shown[TEXT_SHOW_MAX];
   if (o->site[0] && !token_ok(o->site))
     return fail(err, TRUCE_EPARSE, "site",
                 "'%s' must be letters, digits, '.', '_' or '-'",
-                show(o->site, strlen(o->site), shown));
+                text_show(o->site, strlen(o->site), shown));
   if (o->what == TRUCE_WHAT_SITE_VISIT && !o->site[0])
     return missing(err, "site", "a site_visit names the site visited");
   if (o->nserials && o->what != TRUCE_WHAT_WEAPON_SEEN &&

@@ -408,3 +408,33 @@ truce_err buf_put_csv_str(truce_buf *b, const char *s) {
     rc = *s == '"' ? truce_buf_append(b, "\"\"", 2) : truce_buf_append(b, s, 1);
   return rc ? rc : truce_buf_append(b, "\"", 1);
 }
+
+const char *text_show(const char *s, size_t n, char out[TEXT_SHOW_MAX]) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t o = 0, i = 0;
+  while (i < n) {
+    size_t clen = 1;
+    if (p[i] >= 0xc0)
+      while (i + clen < n && clen < 4 && (p[i + clen] & 0xc0) == 0x80)
+        clen++;
+    bool valid = p[i] < 0x80 || (clen > 1 && utf8_text_ok(s + i, clen, false));
+    if (!valid)
+      clen = 1;
+    bool shown = valid && p[i] >= 0x20 && p[i] != 0x7f &&
+                 !(clen == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0);
+    size_t w = shown ? clen : 1;
+    if (o + w > 60) {
+      memcpy(out + o, "...", 3);
+      o += 3;
+      break;
+    }
+    if (shown)
+      memcpy(out + o, s + i, clen);
+    else
+      out[o] = '?';
+    o += w;
+    i += clen;
+  }
+  out[o] = '\0';
+  return out;
+}
