@@ -89,7 +89,7 @@ $(B)/fuzz/%: fuzz/%.c fuzz/replay.c $(B)/libtruce.a
 	$(CC) $(ALL_CPPFLAGS) -Ilib $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 	  fuzz/replay.c $(B)/libtruce.a $(LDLIBS)
 
-$(B)/bench/%: bench/%.c $(B)/libtruce.a
+$(B)/bench/%: bench/%.c $(wildcard bench/*.h) $(B)/libtruce.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -Ilib -Itest $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 	  $(B)/libtruce.a $(TEST_LDLIBS)

@@ -27,6 +27,7 @@
  * nearly in time order), which is the harder case for the passes.
  */
 #include "truce.h"
+#include "bench.h"
 
 #include "fuse_score.h"
 
@@ -53,17 +54,7 @@ static double gauss(void) {
   return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
-static double cpu_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static long maxrss_kb(void) {
   struct rusage u;

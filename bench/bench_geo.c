@@ -29,6 +29,7 @@
  * depends on it.
  */
 #include "truce.h"
+#include "bench.h"
 
 #include "geo.h"
 
@@ -43,28 +44,9 @@
 #define BAND_M 25000.0
 #define KEEP_M 300000.0
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
-/* CPU time of this process: what a busy shared machine disturbs least. */
-static double cpu_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static _Noreturn void die(const char *what, const char *msg) {
   fprintf(stderr, "bench_geo: %s: %s\n", what, msg);

@@ -16,6 +16,7 @@
  * Medians of RUNS runs (default 5), in rows per second.
  */
 #include "truce.h"
+#include "bench.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,21 +32,8 @@ static const char *base;
 static int64_t NOW;
 static truce_skey logkey, admin, imp;
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static _Noreturn void die(const char *what, const char *msg) {
   fprintf(stderr, "bench_import: %s: %s\n", what, msg);

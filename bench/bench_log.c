@@ -17,6 +17,7 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "truce.h"
+#include "bench.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -35,21 +36,8 @@
 static const char *base;
 static int64_t NOW;
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static _Noreturn void die(const char *what, const char *msg) {
   fprintf(stderr, "bench_log: %s: %s\n", what, msg);

@@ -18,6 +18,7 @@
  * shared machine the best is the steadier estimate of the cost itself.
  */
 #include "truce.h"
+#include "bench.h"
 
 #include "json.h"
 
@@ -41,22 +42,9 @@ static const char line[] =
 /* 2026-11-26T12:37:00Z: the line's time is in the past. */
 #define NOW_MS INT64_C(1795696620000)
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 /* Sorts v. */
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void die(const char *what) {
   fprintf(stderr, "bench_obs: %s\n", what);
