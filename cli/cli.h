@@ -63,6 +63,31 @@ int finish(int code);
 void maybe_checkpoint(const opts *o, truce_log *log);
 
 /* The commands. */
+/* --from / --to: an RFC 3339 time, or a date (midnight UTC). 0 or -1. */
+int parse_when(const char *s, int64_t *t);
+/* --format: jsonl (also when NULL), csv, geojson or text, as a
+ * TRUCE_FORMAT_*. 0 or -1. */
+int parse_format(const char *fmt, int *out);
+/* --terms: "ID" or "ID@VERSION" (0: the latest). 0 or -1. */
+int parse_terms_arg(const char *arg, char *id, size_t cap, uint64_t *version);
+
+/* Records (findings, incidents) written to f in one format: sink_begin
+ * writes the CSV header or opens the FeatureCollection; for each record,
+ * sink_record readies `line`, the caller formats into it, and sink_write
+ * writes it (non-zero, and failed set, if formatting or writing failed);
+ * sink_end closes the FeatureCollection. n counts the records written. */
+typedef struct out_sink {
+  FILE *f;
+  int format;
+  size_t n;
+  truce_buf line;
+  int failed;
+} out_sink;
+void sink_begin(out_sink *k, const char *csv_header);
+void sink_record(out_sink *k);
+int sink_write(out_sink *k, truce_err formatted);
+void sink_end(out_sink *k);
+
 int cmd_init(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_source(int argc, char **argv);

@@ -9,40 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int parse_terms_arg(const char *arg, char *id, size_t cap, uint64_t *version);
-
-/* A time, or a date (midnight UTC). */
-static int parse_when(const char *s, int64_t *t) {
-  char buf[64];
-  size_t n = strlen(s);
-  if (n == 10 && n + 11 < sizeof buf) {
-    snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
-    s = buf;
-    n = strlen(buf);
-  }
-  return truce_time_parse(s, n, t) == TRUCE_OK ? 0 : -1;
-}
-
-typedef struct sink {
-  FILE *f;
-  int format;
-  size_t n;
-  truce_buf line;
-  int failed;
-} sink;
-
 static int emit(void *ctx, const truce_violation *v) {
-  sink *k = ctx;
-  k->line.len = 0;
-  if (k->format == TRUCE_FORMAT_GEOJSON && k->n)
-    truce_buf_append(&k->line, ",\n", 2);
-  if (truce_violation_format(v, k->format, &k->line) != TRUCE_OK ||
-      fwrite(k->line.data, 1, k->line.len, k->f) != k->line.len) {
-    k->failed = 1;
-    return 1;
-  }
-  k->n++;
-  return 0;
+  out_sink *k = ctx;
+  sink_record(k);
+  return sink_write(k, truce_violation_format(v, k->format, &k->line));
 }
 
 int cmd_assess(int argc, char **argv) {
@@ -70,16 +40,9 @@ int cmd_assess(int argc, char **argv) {
                    us);
   if (from >= to)
     return fail_rc(TRUCE_ERANGE, "--from must be before --to");
-  sink k;
+  out_sink k;
   memset(&k, 0, sizeof k);
-  k.format = TRUCE_FORMAT_JSONL;
-  if (fmt && strcmp(fmt, "csv") == 0)
-    k.format = TRUCE_FORMAT_CSV;
-  else if (fmt && strcmp(fmt, "geojson") == 0)
-    k.format = TRUCE_FORMAT_GEOJSON;
-  else if (fmt && strcmp(fmt, "text") == 0)
-    k.format = TRUCE_FORMAT_TEXT;
-  else if (fmt && strcmp(fmt, "jsonl") != 0)
+  if (parse_format(fmt, &k.format))
     return fail_rc(TRUCE_EINVAL, "--format: '%s' is not jsonl, csv, geojson "
                                  "or text",
                    fmt);
@@ -107,13 +70,9 @@ int cmd_assess(int argc, char **argv) {
     code = fail_rc(TRUCE_EIO, "cannot write '%s': %s", path, strerror(errno));
     goto out;
   }
-  if (k.format == TRUCE_FORMAT_CSV)
-    fputs(truce_violation_csv_header(), k.f);
-  if (k.format == TRUCE_FORMAT_GEOJSON)
-    fputs("{\"type\":\"FeatureCollection\",\"features\":[\n", k.f);
+  sink_begin(&k, truce_violation_csv_header());
   rc = truce_assess(log, t, &ref, from, to, emit, &k, err);
-  if (k.format == TRUCE_FORMAT_GEOJSON)
-    fputs("\n]}\n", k.f);
+  sink_end(&k);
   if (rc)
     code = fail_rc(rc, "%s", err);
   else if (k.failed)

@@ -11,65 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A time, or a date (midnight UTC). */
-static int parse_when(const char *s, int64_t *t) {
-  char buf[64];
-  size_t n = strlen(s);
-  if (n == 10) {
-    snprintf(buf, sizeof buf, "%.10sT00:00:00Z", s);
-    s = buf;
-    n = strlen(buf);
-  }
-  return truce_time_parse(s, n, t) == TRUCE_OK ? 0 : -1;
-}
-
-static int parse_format(const char *fmt, int *out) {
-  *out = TRUCE_FORMAT_JSONL;
-  if (!fmt || strcmp(fmt, "jsonl") == 0)
-    return 0;
-  if (strcmp(fmt, "csv") == 0)
-    *out = TRUCE_FORMAT_CSV;
-  else if (strcmp(fmt, "geojson") == 0)
-    *out = TRUCE_FORMAT_GEOJSON;
-  else if (strcmp(fmt, "text") == 0)
-    *out = TRUCE_FORMAT_TEXT;
-  else
-    return -1;
-  return 0;
-}
-
-typedef struct sink {
-  FILE *f;
-  int format;
-  size_t n;
-  truce_buf line;
-  int failed;
-} sink;
-
-static void sink_begin(sink *k) {
-  if (k->format == TRUCE_FORMAT_CSV)
-    fputs(truce_incident_csv_header(), k->f);
-  if (k->format == TRUCE_FORMAT_GEOJSON)
-    fputs("{\"type\":\"FeatureCollection\",\"features\":[\n", k->f);
-}
-
-static void sink_end(sink *k) {
-  if (k->format == TRUCE_FORMAT_GEOJSON)
-    fputs("\n]}\n", k->f);
-}
-
 static int emit(void *ctx, const truce_incident *c) {
-  sink *k = ctx;
-  k->line.len = 0;
-  if (k->format == TRUCE_FORMAT_GEOJSON && k->n)
-    truce_buf_append(&k->line, ",\n", 2);
-  if (truce_incident_format(c, k->format, &k->line) != TRUCE_OK ||
-      fwrite(k->line.data, 1, k->line.len, k->f) != k->line.len) {
-    k->failed = 1;
-    return 1;
-  }
-  k->n++;
-  return 0;
+  out_sink *k = ctx;
+  sink_record(k);
+  return sink_write(k, truce_incident_format(c, k->format, &k->line));
 }
 
 static void index_path(const opts *o, const char *dir,
@@ -104,7 +49,7 @@ int cmd_fuse(int argc, char **argv) {
                    us);
   if (from >= to)
     return fail_rc(TRUCE_ERANGE, "--from must be before --to");
-  sink k;
+  out_sink k;
   memset(&k, 0, sizeof k);
   k.f = stdout;
   if (parse_format(opt(&o, "--format"), &k.format))
@@ -148,7 +93,7 @@ int cmd_fuse(int argc, char **argv) {
     goto out;
   }
   truce_buf_init(&k.line, 1 << 24);
-  sink_begin(&k);
+  sink_begin(&k, truce_incident_csv_header());
   size_t n = truce_fuse_count(f);
   for (size_t i = 0; i < n && !k.failed; i++) {
     truce_incident c;
@@ -255,7 +200,7 @@ int cmd_incidents(int argc, char **argv) {
       (q.what = truce_what_from_name(v, strlen(v))) == TRUCE_WHAT_NONE)
     return fail_rc(TRUCE_EVOCAB, "--what: '%s' is not an observation word", v);
   q.party = opt(&o, "--party");
-  sink k;
+  out_sink k;
   memset(&k, 0, sizeof k);
   k.f = stdout;
   if (parse_format(opt(&o, "--format"), &k.format))
@@ -269,7 +214,7 @@ int cmd_incidents(int argc, char **argv) {
   if (rc)
     return fail_rc(rc, "%s", err);
   truce_buf_init(&k.line, 1 << 24);
-  sink_begin(&k);
+  sink_begin(&k, truce_incident_csv_header());
   rc = truce_index_query(ix, &q, emit, &k);
   sink_end(&k);
   int code = 0;

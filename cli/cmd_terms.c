@@ -95,8 +95,7 @@ static int list(const opts *o) {
   return 0;
 }
 
-/* "ID" or "ID@VERSION". */
-int parse_terms_arg(const char *arg, char *id, size_t cap, uint64_t *version);
+/* "ID" or "ID@VERSION" (cli.h). */
 int parse_terms_arg(const char *arg, char *id, size_t cap, uint64_t *version) {
   const char *at = strchr(arg, '@');
   size_t n = at ? (size_t)(at - arg) : strlen(arg);

@@ -1009,17 +1009,25 @@ static void visit_los(truce_fusion *f, uint32_t i, void *ctx) {
   }
 }
 
+/* Room for one more incident (the array grows by half). */
+static truce_err room_for_incident(truce_fusion *f) {
+  if (f->ninc < f->capinc)
+    return TRUCE_OK;
+  size_t nc = f->capinc ? f->capinc + f->capinc / 2 : 1024;
+  finc *p = truce_realloc(f->inc, nc * sizeof *p);
+  if (!p)
+    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  f->inc = p;
+  f->capinc = nc;
+  return TRUCE_OK;
+}
+
 static truce_err new_incident(truce_fusion *f, uint32_t seed, double lat,
                               double lon, double sxx, double sxy, double syy,
                               uint32_t *out) {
-  if (f->ninc == f->capinc) {
-    size_t nc = f->capinc ? f->capinc + f->capinc / 2 : 1024;
-    finc *p = truce_realloc(f->inc, nc * sizeof *p);
-    if (!p)
-      return seterr(f->err, TRUCE_ENOMEM, "out of memory");
-    f->inc = p;
-    f->capinc = nc;
-  }
+  truce_err rc = room_for_incident(f);
+  if (rc)
+    return rc;
   const fob *o = &f->obs[seed];
   finc *c = &f->inc[f->ninc];
   memset(c, 0, sizeof *c);
@@ -1205,14 +1213,8 @@ static truce_err los_last(truce_fusion *f, const uint32_t *los, size_t n) {
     if (a->inc != UINT32_MAX || (rc = los_join(f, los[i])) ||
         a->inc != UINT32_MAX)
       continue;
-    if (f->ninc == f->capinc) {
-      size_t nc = f->capinc ? f->capinc + f->capinc / 2 : 1024;
-      finc *p = truce_realloc(f->inc, nc * sizeof *p);
-      if (!p)
-        return seterr(f->err, TRUCE_ENOMEM, "out of memory");
-      f->inc = p;
-      f->capinc = nc;
-    }
+    if ((rc = room_for_incident(f)))
+      return rc;
     finc *c = &f->inc[f->ninc];
     memset(c, 0, sizeof *c);
     c->lat = a->olat;

@@ -162,16 +162,8 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   }
   imp_text t;
 
-  if (!imp_number(f[C_LAT], -90, 90, &o.lat_deg)) {
-    imp_reject(s, r->line, "column latitude: '%s' is not a latitude",
-               text_show(f[C_LAT].s, f[C_LAT].len, sh));
+  if (!imp_position(s, r->line, f[C_LAT], "latitude", f[C_LON], "longitude", &o))
     return TRUCE_OK;
-  }
-  if (!imp_number(f[C_LON], -180, 180, &o.lon_deg)) {
-    imp_reject(s, r->line, "column longitude: '%s' is not a longitude",
-               text_show(f[C_LON].s, f[C_LON].len, sh));
-    return TRUCE_OK;
-  }
   uint64_t gp = 0, tp = 0;
   if (!imp_uint(f[C_GPREC], 3, &gp) || gp < 1) {
     imp_reject(s, r->line, "column geo_precision: '%s' is not 1, 2 or 3",

@@ -181,16 +181,8 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   }
   imp_text t;
 
-  if (!imp_number(f[C_LAT], -90, 90, &o.lat_deg)) {
-    imp_reject(s, r->line, "column lat: '%s' is not a latitude",
-               text_show(f[C_LAT].s, f[C_LAT].len, sh));
+  if (!imp_position(s, r->line, f[C_LAT], "lat", f[C_LON], "lon", &o))
     return TRUCE_OK;
-  }
-  if (!imp_number(f[C_LON], -180, 180, &o.lon_deg)) {
-    imp_reject(s, r->line, "column lon: '%s' is not a longitude",
-               text_show(f[C_LON].s, f[C_LON].len, sh));
-    return TRUCE_OK;
-  }
   o.where_kind = TRUCE_WHERE_POINT;
   bool geolocated = !imp_empty(f[C_GEOLOC]);
   o.uncertainty_m = geolocated ? CIR_GEOLOCATED_M : CIR_UNPUBLISHED_M;

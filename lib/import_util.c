@@ -590,3 +590,20 @@ truce_err imp_emit(const import_sink *s, uint64_t line, const char *dataset,
   }
   return s->emit(s->ctx, line, o);
 }
+
+bool imp_position(const import_sink *s, uint64_t line, csv_field lat,
+                  const char *lat_col, csv_field lon, const char *lon_col,
+                  truce_obs *o) {
+  char sh[TEXT_SHOW_MAX];
+  if (!imp_number(lat, -90, 90, &o->lat_deg)) {
+    imp_reject(s, line, "column %s: '%s' is not a latitude", lat_col,
+               text_show(lat.s, lat.len, sh));
+    return false;
+  }
+  if (!imp_number(lon, -180, 180, &o->lon_deg)) {
+    imp_reject(s, line, "column %s: '%s' is not a longitude", lon_col,
+               text_show(lon.s, lon.len, sh));
+    return false;
+  }
+  return true;
+}

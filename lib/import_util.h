@@ -80,6 +80,12 @@ csv_field imp_trim(csv_field f);
  * exponent, spaces around allowed; finite and within [lo, hi]. "nan",
  * "inf", "0x1p3", "" and anything else are refused. */
 bool imp_number(csv_field f, double lo, double hi, double *out);
+/* The row's position from its latitude and longitude columns (named
+ * lat_col, lon_col in messages) into o; false, the row refused, if either
+ * is not a number in range. */
+bool imp_position(const import_sink *s, uint64_t line, csv_field lat,
+                  const char *lat_col, csv_field lon, const char *lon_col,
+                  truce_obs *o);
 /* A non-negative decimal integer (no sign, no fraction) at most max. */
 bool imp_uint(csv_field f, uint64_t max, uint64_t *out);
 

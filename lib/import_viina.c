@@ -123,16 +123,8 @@ static truce_err row_fn(void *ctx, const import_sink *s, const imp_row *r) {
   if (o.what == TRUCE_WHAT_CASUALTY)
     o.count_approx = 1; /* at least one person; VIINA does not count */
 
-  if (!imp_number(f[C_LAT], -90, 90, &o.lat_deg)) {
-    imp_reject(s, r->line, "column lat: '%s' is not a latitude",
-               text_show(f[C_LAT].s, f[C_LAT].len, sh));
+  if (!imp_position(s, r->line, f[C_LAT], "lat", f[C_LON], "lon", &o))
     return TRUCE_OK;
-  }
-  if (!imp_number(f[C_LON], -180, 180, &o.lon_deg)) {
-    imp_reject(s, r->line, "column lon: '%s' is not a longitude",
-               text_show(f[C_LON].s, f[C_LON].len, sh));
-    return TRUCE_OK;
-  }
   o.where_kind = TRUCE_WHERE_POINT;
   o.uncertainty_m = VIINA_RADIUS_M;
 
