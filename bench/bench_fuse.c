@@ -15,7 +15,9 @@
  *   bench_fuse quality
  *       fuses the simulator's default scenario and prints the quality
  *       floors (precision, recall, merges, triangulation error) as
- *       test_fuse asserts them.
+ *       test_fuse asserts them, and the firing positions' error: on the
+ *       default scenario, and over the scenarios of seeds 1-30 (the
+ *       default scenario alone has too few to measure).
  *
  * The peak resident memory is the process's (getrusage), measured after
  * generation (which keeps nothing but the points file) and fusion.
@@ -199,6 +201,72 @@ static int run(size_t n, uint64_t seed, const char *points) {
   return 0;
 }
 
+/* The default scenario with another seed, fused and scored into *r. */
+static truce_err score_seed(const char *dir, uint64_t seed, score_result *r,
+                            char *err) {
+  char sim[128];
+  snprintf(sim, sizeof sim, "%s/seed-%" PRIu64, dir, seed);
+  truce_sim_config c;
+  truce_sim_config_init(&c);
+  c.seed = seed;
+  score_input *in = NULL;
+  truce_fusion *f = NULL;
+  truce_err rc = truce_sim_run(&c, sim, (int64_t)time(NULL) * 1000, NULL, err);
+  if (!rc)
+    rc = score_load(sim, &in, err);
+  if (!rc)
+    rc = truce_fuse_new(NULL, &f);
+  if (!rc)
+    rc = score_feed(in, f, NULL);
+  if (!rc)
+    rc = truce_fuse_run(f);
+  if (!rc)
+    rc = score_fusion(in, f, r);
+  truce_fuse_free(f);
+  score_free(in);
+  return rc;
+}
+
+/* Firing positions over the scenarios of seeds 1..FIRE_SEEDS. */
+#define FIRE_SEEDS 30
+
+static truce_err fire_over_seeds(const char *dir, char *err) {
+  size_t located = 0, n = 0, inside = 0, cap = 0;
+  double *all = NULL;
+  truce_err rc = TRUCE_OK;
+  for (uint64_t seed = 1; !rc && seed <= FIRE_SEEDS; seed++) {
+    score_result r;
+    if ((rc = score_seed(dir, seed, &r, err)))
+      break;
+    if (n + r.nfire > cap) {
+      size_t nc = 2 * (n + r.nfire) + 64;
+      double *p = realloc(all, nc * sizeof *p);
+      if (!p) {
+        score_release(&r);
+        rc = TRUCE_ENOMEM;
+        break;
+      }
+      all = p;
+      cap = nc;
+    }
+    for (size_t i = 0; i < r.nfire; i++)
+      all[n++] = r.fire_errs[i];
+    located += r.nfire_located;
+    inside += r.nfire_inside;
+    score_release(&r);
+  }
+  if (!rc) {
+    double med = score_median(all, n);
+    printf("  over seeds 1-%d: firing positions %zu (%zu scored), median "
+           "error %.0f m, 90th percentile %.0f m, %zu inside their 95%% "
+           "ellipse (%.0f%%)\n",
+           FIRE_SEEDS, located, n, med, n ? all[(n * 9) / 10] : 0, inside,
+           n ? 100.0 * (double)inside / (double)n : 0);
+  }
+  free(all);
+  return rc;
+}
+
 static int quality(void) {
   char dir[] = "/tmp/truce-bench-fuse-XXXXXX", sim[64], err[TRUCE_ERR_MAX];
   if (!mkdtemp(dir))
@@ -235,6 +303,14 @@ static int quality(void) {
     printf("  triangulated %zu, median error %.0f m (floor 300 m at +-2 "
            "degrees)\n",
            r.ntri, r.tri_median_m);
+    printf("  firing positions %zu (%zu scored), median error %.0f m, %zu "
+           "inside their 95%% ellipse\n",
+           r.nfire_located, r.nfire, r.fire_median_m, r.nfire_inside);
+    score_release(&r);
+    rc = fire_over_seeds(dir, err);
+    if (rc)
+      fprintf(stderr, "quality: %s\n",
+              rc == TRUCE_ENOMEM ? "out of memory" : err);
   }
   truce_fuse_free(f);
   score_free(in);

@@ -1387,6 +1387,11 @@ typedef struct truce_incident {
   double calibre_mm;         /* 0: unknown */
   int has_fire;              /* a direction of fire was seen */
   double fire_from_deg;      /* the mean direction fire came from */
+  int fire_located;          /* the firing position was triangulated from
+                                directions of fire seen from two or more
+                                places at least 50 m apart */
+  truce_ellipse fire_where;  /* the firing position and its 95% ellipse
+                                (if fire_located; docs/fusion.md) */
   const char *parties;       /* reporting sources' parties, sorted,
                                 comma-separated */
   const truce_evidence *evidence; /* every observation, by (index, pos) */

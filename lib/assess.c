@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define EVIDENCE_MAX 64 /* evidence listed on one finding (cap windows) */
+#define EVIDENCE_MAX 64 /* evidence listed on one finding */
 
 /* ---- geodesics ---- */
 
@@ -919,100 +919,244 @@ static bool in_cap_area(const engine *g, const terms_rule *r, size_t p,
          w.dist_m <= r->u.cap.band_max_km * 1000;
 }
 
-/* Caps: over any window of window_h hours, the weapons seen. A source
- * that reports the same weapons twice is not counted twice: each
- * source's largest single report counts, and sources add up. One finding
- * per stretch of time the cap is exceeded, with its evidence. */
+/* Caps count weapons, not reports. A weapon incident (fusion: sightings of
+ * one kind of weapon at one place within the time tolerance) is one
+ * sighting, of its largest single count: two drones seeing the same six
+ * guns saw six. Within a window, sightings of the same weapons at the same
+ * place (a group) count once, at the group's largest sighting: a battery
+ * seen at 08:00 and again at 14:00 in its position is one battery. Groups
+ * add up. See docs/assess.md, "Caps: what is counted", for why. */
+
+/* A group's reach: one position of a battery or a company spreads over a
+ * few hundred metres, and two observers may centre on different vehicles
+ * of it. */
+#define CAP_PLACE_M 500.0
+
+/* A sighting a cap counts: an incident, or an observation alone. */
+typedef struct cap_unit {
+  sob s;            /* stands for it (stand_in), or the observation */
+  uint32_t at;      /* g->obs index of the observation alone */
+  uint32_t stretch; /* the last stretch (+ 1) whose evidence holds it */
+} cap_unit;
+
+/* A group: weapons of one kind at one place, anchored on the sighting
+ * that founded it (the anchor never moves, so groups do not chain). */
+typedef struct cap_group {
+  uint32_t anchor;    /* into the units */
+  const char *system; /* the first system its sightings name, or NULL */
+  uint32_t max;       /* its largest count in the window */
+} cap_group;
+
+static bool cap_looks(const engine *g, int ri, const sob *s) {
+  return s->what == TRUCE_WHAT_WEAPON_SEEN && in_force(g, ri, s) &&
+         weapon_matches(&g->t->rules[ri].u.cap.weapons, s) == 1;
+}
+
+/* Can sighting s be of group q's weapons: the same class, the same system
+ * where both name one (interned: one pointer per name), and no farther
+ * from the anchor than CAP_PLACE_M plus the two positions' combined 95%
+ * radius? *dist_m the distance. */
+static bool cap_same(const cap_unit *units, const cap_group *q, const sob *s,
+                     double *dist_m) {
+  const sob *a = &units[q->anchor].s;
+  if (a->cls != s->cls || (q->system && s->system && q->system != s->system))
+    return false;
+  truce_geodesic_inverse(a->lat, a->lon, s->lat, s->lon, dist_m, NULL, NULL);
+  return *dist_m <= CAP_PLACE_M + hypot(a->unc_m, s->unc_m);
+}
+
+/* Count unit u into the window's groups: it joins the nearest group it
+ * can be of (ties: the group founded first), or founds one; *total is the
+ * sum of the groups' largest counts. */
+static void cap_count_in(const cap_unit *units, uint32_t u, cap_group *grp,
+                         size_t *ngrp, uint64_t *total) {
+  const sob *s = &units[u].s;
+  size_t best = SIZE_MAX;
+  double best_d = 0;
+  for (size_t q = 0; q < *ngrp; q++) {
+    double d;
+    if (cap_same(units, &grp[q], s, &d) && (best == SIZE_MAX || d < best_d)) {
+      best = q;
+      best_d = d;
+    }
+  }
+  if (best == SIZE_MAX) {
+    best = (*ngrp)++;
+    grp[best].anchor = u;
+    grp[best].system = NULL;
+    grp[best].max = 0;
+  }
+  cap_group *q = &grp[best];
+  if (!q->system)
+    q->system = s->system;
+  if (s->count > q->max) {
+    *total += s->count - q->max;
+    q->max = s->count;
+  }
+}
+
+/* Insert g->obs index i into an evidence list kept in ascending order,
+ * (time, entry, position), once, while it has room (EVIDENCE_MAX). */
+static void ev_insert(uint32_t *ev, size_t *nev, uint32_t i) {
+  size_t j = *nev;
+  while (j > 0 && ev[j - 1] > i)
+    j--;
+  if ((j > 0 && ev[j - 1] == i) || *nev == EVIDENCE_MAX)
+    return;
+  memmove(&ev[j + 1], &ev[j], (*nev - j) * sizeof *ev);
+  ev[j] = i;
+  (*nev)++;
+}
+
+/* Add a unit's observations (all of an incident's) to an evidence list. */
+static void cap_evidence(const engine *g, const cap_unit *u, uint32_t *ev,
+                         size_t *nev) {
+  const uint32_t *at = &u->at;
+  uint32_t n = 1;
+  if (u->s.incident != NONE) {
+    const ainc *a = &g->inc[u->s.incident];
+    at = &g->members[a->first];
+    n = a->n;
+  }
+  for (uint32_t k = 0; k < n; k++)
+    ev_insert(ev, nev, at[k]);
+}
+
+/* Write the evidence of f: the observations g->obs[at[0..n)]. */
+static void set_evidence(const engine *g, finding *f, const uint32_t *at,
+                         size_t n) {
+  f->nev = 0;
+  for (size_t k = 0; k < n && f->nev < EVIDENCE_MAX; k++) {
+    const sob *m = &g->obs[at[k]];
+    f->ev[f->nev].index = m->index;
+    f->ev[f->nev].pos = m->pos;
+    f->ev[f->nev].source = g->strs[m->source];
+    f->nev++;
+  }
+}
+
+/* Caps: for each party bound, over any window of window_h hours ending at
+ * a sighting, the sum of the groups' largest counts. One finding per
+ * stretch of time the cap is exceeded, its evidence every observation of
+ * the sightings counted in it. */
 static truce_err rule_cap(engine *g, int ri) {
   const terms_rule *r = &g->t->rules[ri];
   int64_t win = (int64_t)r->u.cap.window_h * 3600000;
-  truce_err rc = TRUCE_OK;
-  size_t *idx = truce_malloc((g->nobs ? g->nobs : 1) * sizeof *idx);
-  if (!idx)
+  /* Sized by the observations the cap looks at, not the period's. */
+  size_t cap = 1;
+  for (size_t i = 0; i < g->nobs; i++)
+    cap += cap_looks(g, ri, &g->obs[i]);
+  cap_unit *units = truce_malloc(cap * sizeof *units);
+  uint32_t *sel = truce_malloc(cap * sizeof *sel);
+  cap_group *grp = truce_malloc(cap * sizeof *grp);
+  if (!units || !sel || !grp) {
+    truce_free(units);
+    truce_free(sel);
+    truce_free(grp);
     return seterr(g->err, TRUCE_ENOMEM, "out of memory");
+  }
+  /* The sightings, in time order: an incident is met first at its
+   * earliest member, which is where its stand-in's time starts. */
+  size_t nu = 0;
+  for (size_t i = 0; i < g->nobs; i++) {
+    const sob *s = &g->obs[i];
+    if (!cap_looks(g, ri, s))
+      continue;
+    cap_unit *u = &units[nu];
+    u->at = (uint32_t)i;
+    u->stretch = 0;
+    if (s->incident == NONE) {
+      u->s = *s;
+    } else {
+      if (!stand_in(g, ri, s, cap_looks, &u->s))
+        continue;
+      const ainc *a = &g->inc[s->incident];
+      for (uint32_t k = 0; k < a->n && !u->s.system; k++) {
+        const sob *m = &g->obs[g->members[a->first + k]];
+        if (cap_looks(g, ri, m))
+          u->s.system = m->system;
+      }
+    }
+    nu++;
+  }
+  truce_err rc = TRUCE_OK;
+  uint32_t stretch = 0;
   for (size_t p = 0; !rc && p < g->t->nparties; p++) {
     if (!(r->parties & (1u << p)))
       continue;
     size_t n = 0;
-    for (size_t i = 0; i < g->nobs; i++) {
-      const sob *s = &g->obs[i];
+    for (size_t i = 0; i < nu; i++) {
+      const sob *s = &units[i].s;
       double d;
-      if (s->what == TRUCE_WHAT_WEAPON_SEEN && in_force(g, ri, s) &&
-          weapon_matches(&r->u.cap.weapons, s) == 1 &&
-          in_cap_area(g, r, p, s, &d) &&
+      if (in_cap_area(g, r, p, s, &d) &&
           (r->u.cap.zone < 0 || holder(g->t, s->lat, s->lon) == (int)p))
-        idx[n++] = i;
+        sel[n++] = (uint32_t)i;
     }
-    bool over = false;
     finding *open = NULL;
+    uint32_t ev[EVIDENCE_MAX];
+    size_t nev = 0, ngrp = 0, built = SIZE_MAX, worst_grp = 0;
+    uint64_t total = 0, worst = 0;
     for (size_t e = 0, b = 0; !rc && e < n; e++) {
-      const sob *last = &g->obs[idx[e]];
-      while (g->obs[idx[b]].t_ms <= last->t_ms - win)
+      const sob *last = &units[sel[e]].s;
+      while (units[sel[b]].s.t_ms <= last->t_ms - win)
         b++;
-      /* Count the window [b, e]: each source's largest report. */
-      uint64_t total = 0;
-      for (size_t k = b; k <= e; k++) {
-        const sob *s = &g->obs[idx[k]];
-        bool seen = false;
-        uint32_t best = s->count;
-        for (size_t j = b; j <= e; j++) {
-          const sob *o = &g->obs[idx[j]];
-          if (o->source != s->source)
-            continue;
-          if (j < k) {
-            seen = true;
-            break;
-          }
-          if (o->count > best)
-            best = o->count;
-        }
-        if (!seen)
-          total += best;
+      /* Sightings only join at the end of the window: its groups change
+       * only when its start moves. */
+      if (b != built) {
+        ngrp = 0;
+        total = 0;
+        for (size_t k = b; k < e; k++)
+          cap_count_in(units, sel[k], grp, &ngrp, &total);
+        built = b;
       }
+      cap_count_in(units, sel[e], grp, &ngrp, &total);
       if (total <= r->u.cap.max) {
-        over = false;
         open = NULL;
         continue;
       }
-      char reason[256], detail[256];
-      if (!over) {
-        snprintf(reason, sizeof reason, "weapons counted on %s's side",
+      if (!open) {
+        char reason[256];
+        snprintf(reason, sizeof reason,
+                 "weapons counted on %s's side: each group (one kind of "
+                 "weapon at one place) at its largest sighting",
                  g->t->parties[p].id);
-        snprintf(detail, sizeof detail,
-                 "%" PRIu64 " weapons within %u h (at most %u)", total,
-                 r->u.cap.window_h, r->u.cap.max);
         const terms_zone *z =
             r->u.cap.zone >= 0 ? &g->t->zones[r->u.cap.zone] : NULL;
         int li = r->u.cap.line[p];
-        rc = add_finding(g, ri, "over_cap", &g->obs[idx[b]], (int)p, reason,
+        rc = add_finding(g, ri, "over_cap", &units[sel[b]].s, (int)p, reason,
                          li >= 0 ? g->t->lines[li].id : "", -1,
-                         z ? z->id : "", detail, &open);
+                         z ? z->id : "", "", &open);
         if (rc)
           break;
-        open->nev = 0;
-        over = true;
+        stretch++;
+        nev = 0;
+        worst = 0;
       }
-      /* The stretch grows: its evidence is every report in it. */
-      open->v.t_end_ms = last->t_end_ms;
+      /* The stretch grows: its evidence is every sighting in it. */
+      if (last->t_end_ms > open->v.t_end_ms)
+        open->v.t_end_ms = last->t_end_ms;
       for (size_t k = b; k <= e; k++) {
-        const sob *s = &g->obs[idx[k]];
-        bool have = false;
-        for (size_t j = 0; j < open->nev; j++)
-          have = have || (open->ev[j].index == s->index &&
-                          open->ev[j].pos == s->pos);
-        if (!have && open->nev < EVIDENCE_MAX) {
-          open->ev[open->nev].index = s->index;
-          open->ev[open->nev].pos = s->pos;
-          open->ev[open->nev].source = g->strs[s->source];
-          open->nev++;
-        }
+        cap_unit *u = &units[sel[k]];
+        if (u->stretch == stretch)
+          continue;
+        u->stretch = stretch;
+        cap_evidence(g, u, ev, &nev);
+      }
+      set_evidence(g, open, ev, nev);
+      if (total > worst) {
+        worst = total;
+        worst_grp = ngrp;
       }
       snprintf(open->detail, sizeof open->detail,
-               "up to %" PRIu64 " weapons within %u h (at most %u)", total,
-               r->u.cap.window_h, r->u.cap.max);
+               "up to %" PRIu64 " weapons within %u h (at most %u) in %zu "
+               "group%s",
+               worst, r->u.cap.window_h, r->u.cap.max, worst_grp,
+               worst_grp == 1 ? "" : "s");
     }
   }
-  truce_free(idx);
+  truce_free(units);
+  truce_free(sel);
+  truce_free(grp);
   return rc;
 }
 
@@ -1112,57 +1256,146 @@ static bool beyond_withdrawal(const engine *g, int party, const sob *s,
   return true;
 }
 
+/* What the holding rule looks at: a visit to a site, a weapon seen with
+ * serial numbers. */
+static bool holding_looks(const engine *g, int ri, const sob *s) {
+  return in_force(g, ri, s) &&
+         ((s->what == TRUCE_WHAT_SITE_VISIT && s->site) ||
+          (s->what == TRUCE_WHAT_WEAPON_SEEN && s->nserials));
+}
+
+static bool lists_serial(const engine *g, const sob *s, const char *serial) {
+  for (uint32_t q = 0; q < s->nserials; q++)
+    if (strcmp(g->strs[g->serials[s->serial0 + q]], serial) == 0)
+      return true;
+  return false;
+}
+
+/* Is m a report of a visit to site? */
+static bool visit_of(const engine *g, int ri, const sob *m,
+                     const terms_site *site) {
+  return m->what == TRUCE_WHAT_SITE_VISIT && m->site &&
+         in_force(g, ri, m) && strcmp(g->strs[m->site - 1], site->id) == 0;
+}
+
+/* Is m a sighting of registered item it: its serial, on its system when m
+ * names one (the same serial on another system is another weapon)? */
+static bool sighting_of(const engine *g, int ri, const sob *m,
+                        const terms_item *it) {
+  return m->what == TRUCE_WHAT_WEAPON_SEEN && in_force(g, ri, m) &&
+         (!m->system || strcmp(m->system, it->system) == 0) &&
+         lists_serial(g, m, it->serial);
+}
+
+/* The observations of one sighting (an incident's members, or the
+ * observation alone) that concern one site or one registered item: their
+ * g->obs indices in ascending order, as many as EVIDENCE_MAX, and the
+ * whole span of all of them. */
+typedef struct held {
+  uint32_t at[EVIDENCE_MAX];
+  size_t n;
+  int64_t t0, t1;
+} held;
+
+static void held_add(held *h, const engine *g, uint32_t i) {
+  const sob *m = &g->obs[i];
+  if (m->t_ms < h->t0)
+    h->t0 = m->t_ms;
+  if (m->t_end_ms > h->t1)
+    h->t1 = m->t_end_ms;
+  ev_insert(h->at, &h->n, i);
+}
+
+static truce_err holding_finding(engine *g, int ri, const char *category,
+                                 const sob *s, const held *h,
+                                 const terms_site *site,
+                                 const char *detail) {
+  char reason[256];
+  snprintf(reason, sizeof reason, "registered at %s, held by %s", site->id,
+           site->party >= 0 ? g->t->parties[site->party].id : "?");
+  /* Placed where the sighting is; the first of its evidence stands for
+   * it, over the evidence's whole span. */
+  sob base = *s;
+  const sob *first = &g->obs[h->at[0]];
+  base.index = first->index;
+  base.pos = first->pos;
+  base.source = first->source;
+  base.t_ms = h->t0;
+  base.t_end_ms = h->t1;
+  finding *f = NULL;
+  truce_err rc = add_finding(g, ri, category, &base, site->party, reason, "",
+                             -1, site->id, detail, &f);
+  if (!rc)
+    set_evidence(g, f, h->at, h->n);
+  return rc;
+}
+
+/* Holding sites. Serial numbers are identities, checked item by item; a
+ * visit or a sighting reported several times (one incident) is judged
+ * once: a visit reported by two monitors is one visit, an item found by
+ * either is there; a weapon seen outside storage by three is one finding
+ * with the three sightings as evidence. */
 static truce_err rule_holding(engine *g, int ri) {
   const terms_rule *r = &g->t->rules[ri];
   truce_err rc = TRUCE_OK;
   for (size_t i = 0; !rc && i < g->nobs; i++) {
     const sob *s = &g->obs[i];
-    if (!in_force(g, ri, s))
+    sob rep;
+    if (!holding_looks(g, ri, s))
       continue;
+    uint32_t self = (uint32_t)i, nmem = 1;
+    const uint32_t *mem = &self;
+    if (s->incident != NONE) {
+      if (!stand_in(g, ri, s, holding_looks, &rep))
+        continue;
+      const ainc *a = &g->inc[s->incident];
+      mem = &g->members[a->first];
+      nmem = a->n;
+      s = &rep;
+    }
     for (size_t k = 0; !rc && k < r->u.holding.nsites; k++) {
       const terms_site *site = &g->t->sites[r->u.holding.sites[k]];
-      if (s->what == TRUCE_WHAT_SITE_VISIT && s->site &&
-          strcmp(g->strs[s->site - 1], site->id) == 0) {
+      held h = {.n = 0, .t0 = INT64_MAX, .t1 = INT64_MIN};
+      if (s->what == TRUCE_WHAT_SITE_VISIT) {
         /* A visit: every registered item must be among those found. */
-        for (size_t m = 0; !rc && m < site->nitems; m++) {
+        for (uint32_t q = 0; q < nmem; q++)
+          if (visit_of(g, ri, &g->obs[mem[q]], site))
+            held_add(&h, g, mem[q]);
+        for (size_t m = 0; !rc && h.n && m < site->nitems; m++) {
           const terms_item *it = &site->items[m];
           bool found = false;
-          for (uint32_t q = 0; q < s->nserials && !found; q++)
-            found = strcmp(g->strs[g->serials[s->serial0 + q]],
-                           it->serial) == 0;
+          for (uint32_t q = 0; q < nmem && !found; q++) {
+            const sob *v = &g->obs[mem[q]];
+            found = visit_of(g, ri, v, site) && lists_serial(g, v, it->serial);
+          }
           if (found)
             continue;
-          char reason[256], detail[256];
-          snprintf(reason, sizeof reason, "registered at %s, held by %s",
-                   site->id,
-                   site->party >= 0 ? g->t->parties[site->party].id : "?");
+          char detail[256];
           snprintf(detail, sizeof detail,
                    "%s serial %s not found at %s on the visit", it->system,
                    it->serial, site->name[0] ? site->name : site->id);
-          rc = add_finding(g, ri, "missing", s, site->party, reason, "", -1,
-                           site->id, detail, NULL);
+          rc = holding_finding(g, ri, "missing", s, &h, site, detail);
         }
-      } else if (s->what == TRUCE_WHAT_WEAPON_SEEN) {
-        /* A registered weapon seen away from its site. */
-        for (uint32_t q = 0; !rc && q < s->nserials; q++) {
-          const char *serial = g->strs[g->serials[s->serial0 + q]];
-          for (size_t m = 0; m < site->nitems; m++) {
-            const terms_item *it = &site->items[m];
-            if (strcmp(it->serial, serial) != 0 || at_site(site, s) ||
-                !beyond_withdrawal(g, site->party, s, it))
-              continue;
-            char reason[256], detail[256];
-            snprintf(reason, sizeof reason,
-                     "registered at %s, held by %s", site->id,
-                     site->party >= 0 ? g->t->parties[site->party].id
-                                      : "?");
-            snprintf(detail, sizeof detail,
-                     "%s serial %s seen outside designated storage",
-                     it->system, it->serial);
-            rc = add_finding(g, ri, "outside_storage", s, site->party,
-                             reason, "", -1, site->id, detail, NULL);
-          }
-        }
+        continue;
+      }
+      /* A registered weapon seen away from its site, beyond the
+       * withdrawal lines (inside them it is a withdrawal breach). */
+      for (size_t m = 0; !rc && m < site->nitems; m++) {
+        const terms_item *it = &site->items[m];
+        h.n = 0;
+        h.t0 = INT64_MAX;
+        h.t1 = INT64_MIN;
+        for (uint32_t q = 0; q < nmem; q++)
+          if (sighting_of(g, ri, &g->obs[mem[q]], it))
+            held_add(&h, g, mem[q]);
+        if (!h.n || at_site(site, s) ||
+            !beyond_withdrawal(g, site->party, s, it))
+          continue;
+        char detail[256];
+        snprintf(detail, sizeof detail,
+                 "%s serial %s seen outside designated storage", it->system,
+                 it->serial);
+        rc = holding_finding(g, ri, "outside_storage", s, &h, site, detail);
       }
     }
   }

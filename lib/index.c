@@ -22,7 +22,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#define SCHEMA_VERSION "1"
+/* 2: the firing position (fire_located, fire_lat ... fire_azimuth_deg).
+ * An index of another schema is rebuilt when opened for writing (it is
+ * derived data), refused when opened read-only. */
+#define SCHEMA_VERSION "2"
 
 struct truce_index {
   sqlite3 *db;
@@ -49,7 +52,9 @@ static const char schema[] =
     "  west REAL, south REAL, east REAL, north REAL,\n"
     "  nobs INTEGER, nsources INTEGER, count_sum INTEGER, count_max INTEGER,\n"
     "  confidence REAL, weapon TEXT, calibre_mm REAL,\n"
-    "  has_fire INTEGER, fire_from_deg REAL, parties TEXT NOT NULL);\n"
+    "  has_fire INTEGER, fire_from_deg REAL, parties TEXT NOT NULL,\n"
+    "  fire_located INTEGER NOT NULL, fire_lat REAL, fire_lon REAL,\n"
+    "  fire_major_m REAL, fire_minor_m REAL, fire_azimuth_deg REAL);\n"
     "CREATE INDEX IF NOT EXISTS incident_time ON incident(t_ms);\n"
     "CREATE INDEX IF NOT EXISTS incident_what ON incident(what, t_ms);\n"
     "CREATE VIRTUAL TABLE IF NOT EXISTS incident_box USING rtree(\n"
@@ -60,6 +65,13 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS incident_party(party TEXT NOT NULL,\n"
     "  incident INTEGER NOT NULL, PRIMARY KEY(party, incident)) WITHOUT "
     "ROWID;\n";
+
+/* The tables of an index of another schema: dropped before the schema
+ * is created, so that the next store or rebuild fills the new one. */
+static const char drop_old[] =
+    "DROP TABLE IF EXISTS incident; DROP TABLE IF EXISTS incident_box;\n"
+    "DROP TABLE IF EXISTS evidence; DROP TABLE IF EXISTS incident_party;\n"
+    "DROP TABLE IF EXISTS meta;\n";
 
 static truce_err dberr(truce_index *ix, const char *what) {
   int c = sqlite3_errcode(ix->db);
@@ -72,6 +84,18 @@ static truce_err dberr(truce_index *ix, const char *what) {
 void truce_index_default_path(const char *logdir,
                               char out[TRUCE_INDEX_PATH_MAX]) {
   snprintf(out, TRUCE_INDEX_PATH_MAX, "%s/index/incidents.sqlite", logdir);
+}
+
+/* The schema an index was built with, in out (bounded): "" when it
+ * records none (new, or never stored). */
+static void schema_of(sqlite3 *db, char *out, size_t cap) {
+  sqlite3_stmt *s = NULL;
+  out[0] = 0;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema'", -1,
+                         &s, NULL) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+    snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
 }
 
 truce_err truce_index_open(const char *path, unsigned flags,
@@ -104,26 +128,31 @@ truce_err truce_index_open(const char *path, unsigned flags,
                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   int rc = sqlite3_open_v2(path, &ix->db, of | SQLITE_OPEN_NOMUTEX, NULL);
   truce_err e = TRUCE_OK;
+  char have[32] = "";
+  if (rc == SQLITE_OK)
+    schema_of(ix->db, have, sizeof have);
   if (rc != SQLITE_OK) {
     e = ix->db ? dberr(ix, path) : TRUCE_ENOMEM;
     seterr(err, e, "%s", ix->db ? ix->err : "out of memory");
   } else if (!ix->readonly &&
-             sqlite3_exec(ix->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+             ((strcmp(have, SCHEMA_VERSION) != 0 &&
+               sqlite3_exec(ix->db, drop_old, NULL, NULL, NULL) !=
+                   SQLITE_OK) ||
+              sqlite3_exec(ix->db, schema, NULL, NULL, NULL) != SQLITE_OK)) {
+    /* (an index of another schema, or one never stored, is emptied: it
+     * records no log size, so the caller rebuilds it) */
     e = dberr(ix, path);
     seterr(err, e, "%s", ix->err);
-  } else if (ix->readonly) {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(ix->db,
-                           "SELECT value FROM meta WHERE key='schema'", -1, &s,
-                           NULL) != SQLITE_OK ||
-        sqlite3_step(s) != SQLITE_ROW ||
-        strcmp((const char *)sqlite3_column_text(s, 0), SCHEMA_VERSION) != 0) {
-      e = TRUCE_EPARSE;
+  } else if (ix->readonly && strcmp(have, SCHEMA_VERSION) != 0) {
+    e = TRUCE_EPARSE;
+    if (have[0])
+      seterr(err, e, "'%s' is an index of schema %s; this truce reads "
+                     "schema %s (run `truce reindex` to rebuild it)",
+             path, have, SCHEMA_VERSION);
+    else
       seterr(err, e, "'%s' is not a truce index of schema %s (run `truce "
                      "reindex`)",
              path, SCHEMA_VERSION);
-    }
-    sqlite3_finalize(s);
   }
   if (e) {
     truce_index_close(ix);
@@ -190,6 +219,17 @@ static truce_err put_incident(truce_index *ix, sqlite3_stmt *si,
   sqlite3_bind_int(si, k++, c->has_fire);
   sqlite3_bind_double(si, k++, c->fire_from_deg);
   sqlite3_bind_text(si, k++, c->parties ? c->parties : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int(si, k++, c->fire_located ? 1 : 0);
+  if (c->fire_located) {
+    sqlite3_bind_double(si, k++, c->fire_where.lat_deg);
+    sqlite3_bind_double(si, k++, c->fire_where.lon_deg);
+    sqlite3_bind_double(si, k++, c->fire_where.major_m);
+    sqlite3_bind_double(si, k++, c->fire_where.minor_m);
+    sqlite3_bind_double(si, k++, c->fire_where.azimuth_deg);
+  } else {
+    for (int q = 0; q < 5; q++)
+      sqlite3_bind_null(si, k++);
+  }
   if (sqlite3_step(si) != SQLITE_DONE)
     return dberr(ix, "insert incident");
   sqlite3_reset(sb);
@@ -240,7 +280,7 @@ truce_err truce_index_store(truce_index *ix, truce_fusion *f,
   if (!rc &&
       (sqlite3_prepare_v2(ix->db,
                           "INSERT INTO incident VALUES(?,?,?,?,?,?,?,?,?,?,?,?"
-                          ",?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                          ",?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                           -1, &si, NULL) != SQLITE_OK ||
        sqlite3_prepare_v2(ix->db,
                           "INSERT INTO incident_box VALUES(?,?,?,?,?)", -1,
@@ -391,7 +431,9 @@ truce_err truce_index_query(truce_index *ix, const truce_incident_query *q,
                    "triangulated, lat, lon, major_m, minor_m, azimuth_deg, "
                    "west, south, east, north, nobs, nsources, count_sum, "
                    "count_max, confidence, weapon, calibre_mm, has_fire, "
-                   "fire_from_deg, parties FROM incident i WHERE "
+                   "fire_from_deg, parties, fire_located, fire_lat, "
+                   "fire_lon, fire_major_m, fire_minor_m, fire_azimuth_deg "
+                   "FROM incident i WHERE "
                    "t_ms < ?1 AND t_end_ms >= ?2");
   if (q->has_bbox)
     n += snprintf(sql + n, sizeof sql - (size_t)n,
@@ -466,6 +508,14 @@ truce_err truce_index_query(truce_index *ix, const truce_incident_query *q,
     snprintf(ix->parties, sizeof ix->parties, "%s",
              (const char *)sqlite3_column_text(s, 25));
     c.parties = ix->parties;
+    c.fire_located = sqlite3_column_int(s, 26);
+    if (c.fire_located) {
+      c.fire_where.lat_deg = sqlite3_column_double(s, 27);
+      c.fire_where.lon_deg = sqlite3_column_double(s, 28);
+      c.fire_where.major_m = sqlite3_column_double(s, 29);
+      c.fire_where.minor_m = sqlite3_column_double(s, 30);
+      c.fire_where.azimuth_deg = sqlite3_column_double(s, 31);
+    }
     if ((rc = load_evidence(ix, se, row, c.nobs, &c)))
       break;
     if (fn(ctx, &c))

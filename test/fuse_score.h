@@ -18,7 +18,11 @@
  * - a merge is an incident holding observations of two true events more
  *   than 2 km or 10 minutes apart (gap between their spans);
  * - triangulation error: for correct triangulated incidents, the
- *   geodesic distance from the incident's position to its event's.
+ *   geodesic distance from the incident's position to its event's;
+ * - firing-position error: for correct incidents with a firing position
+ *   (fire_located) whose event has one (fire_from in truth.jsonl), the
+ *   geodesic distance between the two, and how many of those true
+ *   positions lie inside the incident's 95% ellipse.
  */
 #ifndef TRUCE_FUSE_SCORE_H
 #define TRUCE_FUSE_SCORE_H
@@ -26,6 +30,7 @@
 #include "truce.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +54,19 @@ typedef struct score_input {
 typedef struct score_result {
   size_t nobs, nincidents, correct, matched_events, merges, ntri;
   size_t ncorroborated, correct_corroborated;
+  size_t nfire_located;  /* incidents with a firing position */
+  size_t nfire;          /* ... correct, whose event has one: scored */
+  size_t nfire_inside;   /* ... whose true position is in the ellipse */
   double precision, recall, tri_median_m;
+  double fire_median_m;  /* firing-position error, median over nfire */
   double precision_corroborated; /* over incidents of >= 2 sources */
+  double *fire_errs;     /* the nfire errors, sorted (score_release) */
 } score_result;
+
+static void score_release(score_result *r) {
+  free(r->fire_errs);
+  r->fire_errs = NULL;
+}
 
 static void score_free(score_input *in) {
   if (!in)
@@ -212,6 +227,31 @@ static int64_t score_event_of(const score_input *in, uint64_t entry,
   return -2;
 }
 
+/* The distance from a firing position to the event's true one; *inside
+ * counts it when the true one lies in the 95% ellipse (on the plane of
+ * the ellipse's centre: geodesic distance and azimuth). */
+static double score_fire_error(const truce_ellipse *w,
+                               const truce_sim_event *e, size_t *inside) {
+  double d, az;
+  truce_geodesic_inverse(w->lat_deg, w->lon_deg, e->fire_lat_deg,
+                         e->fire_lon_deg, &d, &az, NULL);
+  double rad = 3.14159265358979323846 / 180, th = w->azimuth_deg * rad;
+  double dx = d * sin(az * rad), dy = d * cos(az * rad);
+  double along = dx * sin(th) + dy * cos(th);
+  double across = dx * cos(th) - dy * sin(th);
+  double a = w->major_m > 0 ? along / w->major_m : 1e300;
+  double b = w->minor_m > 0 ? across / w->minor_m : (across != 0) * 1e300;
+  if (a * a + b * b <= 1)
+    (*inside)++;
+  if (getenv("FUSE_DEBUG"))
+    fprintf(stderr, "FIRE %s: %.0f m off, ellipse %.0f x %.0f m at %.0f deg, "
+                    "%s\n",
+            e->id, d, w->major_m, w->minor_m, w->azimuth_deg,
+            a * a + b * b <= 1 ? "inside" : "outside");
+  return d;
+}
+
+/* Score f against in's truth into r; score_release(r) after. */
 static truce_err score_fusion(const score_input *in, truce_fusion *f,
                               score_result *r) {
   memset(r, 0, sizeof *r);
@@ -220,18 +260,25 @@ static truce_err score_fusion(const score_input *in, truce_fusion *f,
   size_t nev = truce_sim_truth_nevents(in->truth);
   unsigned char *found = calloc(nev ? nev : 1, 1);
   double *errs = calloc(r->nincidents ? r->nincidents : 1, sizeof *errs);
+  double *ferrs = calloc(r->nincidents ? r->nincidents : 1, sizeof *ferrs);
   int64_t *evs = calloc(in->nobs ? in->nobs : 1, sizeof *evs);
-  if (!found || !errs || !evs) {
+  if (!found || !errs || !ferrs || !evs) {
     free(found);
     free(errs);
+    free(ferrs);
     free(evs);
     return TRUCE_ENOMEM;
   }
   for (size_t i = 0; i < r->nincidents; i++) {
     truce_incident c;
     truce_err rc = truce_fuse_incident(f, i, &c);
-    if (rc)
+    if (rc) {
+      free(found);
+      free(errs);
+      free(ferrs);
+      free(evs);
       return rc;
+    }
     size_t n = 0;
     for (size_t k = 0; k < c.nevidence; k++)
       evs[n++] = score_event_of(in, c.evidence[k].index, c.evidence[k].pos);
@@ -263,7 +310,12 @@ static truce_err score_fusion(const score_input *in, truce_fusion *f,
                                e->lon_deg, &d, NULL, NULL);
         errs[r->ntri++] = d;
       }
+      if (c.fire_located && e->has_fire_from) {
+        ferrs[r->nfire++] = score_fire_error(&c.fire_where, e,
+                                             &r->nfire_inside);
+      }
     }
+    r->nfire_located += c.fire_located != 0;
     /* merges: any two true events > 2 km or > 10 min apart */
     int merged = 0;
     for (size_t a = 0; a < n && !merged; a++)
@@ -323,6 +375,8 @@ static truce_err score_fusion(const score_input *in, truce_fusion *f,
                   ? (double)r->matched_events / (double)in->observed_events
                   : 1;
   r->tri_median_m = score_median(errs, r->ntri);
+  r->fire_median_m = score_median(ferrs, r->nfire);
+  r->fire_errs = ferrs;
   free(found);
   free(errs);
   free(evs);

@@ -170,15 +170,18 @@ static void add_source(const truce_skey *k) {
                                 NULL));
 }
 
-static void submit(const truce_skey *k, const char **lines, size_t n) {
+/* Submit lines as one batch; returns its entry index. */
+static uint64_t submit(const truce_skey *k, const char **lines, size_t n) {
+  uint64_t first = 0;
   truce_buf b;
   truce_buf_init(&b, 1 << 20);
   for (size_t i = 0; i < n; i++)
     truce_buf_appendf(&b, "%s\n", lines[i]);
   truce_err rc = truce_log_submit(lg, k, b.data, b.len,
-                                  (int64_t)time(NULL) * 1000, NULL, NULL);
+                                  (int64_t)time(NULL) * 1000, &first, NULL);
   CHECK_MSG(rc == TRUCE_OK, "%s", truce_log_errmsg(lg));
   truce_buf_release(&b);
+  return first;
 }
 
 static void setup(void) {
@@ -224,7 +227,8 @@ static int collect(void *ctx, const truce_violation *v) {
   return 0;
 }
 
-static truce_err assess(int64_t from, int64_t to, collected *c) {
+static truce_err assess_terms(const char *terms_id, int64_t from, int64_t to,
+                              collected *c) {
   memset(c, 0, sizeof *c);
   truce_buf_init(&c->jsonl, 1 << 22);
   truce_buf_init(&c->csv, 1 << 22);
@@ -234,7 +238,7 @@ static truce_err assess(int64_t from, int64_t to, collected *c) {
   truce_buf text;
   truce_buf_init(&text, 1 << 20);
   truce_terms_ref r;
-  CHECK_OK(truce_log_terms_get(lg, "test-world", 0, &r, &text));
+  CHECK_OK(truce_log_terms_get(lg, terms_id, 0, &r, &text));
   truce_terms *t = NULL;
   char err[TRUCE_ERR_MAX];
   CHECK_OK(truce_terms_parse(text.data, text.len, &t, err));
@@ -243,6 +247,10 @@ static truce_err assess(int64_t from, int64_t to, collected *c) {
   truce_terms_free(t);
   truce_buf_release(&text);
   return rc;
+}
+
+static truce_err assess(int64_t from, int64_t to, collected *c) {
+  return assess_terms("test-world", from, to, c);
 }
 
 static void release(collected *c) {
@@ -339,15 +347,16 @@ TEST(every_rule_type) {
   CHECK_CONTAINS(c.jsonl.data, "Zzyzx-9 (system not in the catalogue)");
   CHECK(!strstr(c.jsonl.data, "\"3:4\"")); /* 37 km behind: compliant */
 
-  /* Cap: 3 tanks within 24 h (the patrol's two reports are the same two
-   * tanks), one finding with the three reports; the tank 30 h later is
+  /* Cap: 3 tanks within 24 h (the patrol's two reports, an hour apart at
+   * one place, are the same two tanks; the camera's tank 1.2 km away is
+   * another), one finding with the three reports; the tank 30 h later is
    * under the cap. */
   CHECK_EQ_U64(count(&c, "tank-cap", "over_cap", "ua", &f), 1);
   json_t *ev = json_object_get(f, "evidence");
   CHECK_EQ_U64(json_array_size(ev), 3);
   CHECK_STR(evidence_cite(f, 2), "4:2");
   CHECK_CONTAINS(json_string_value(json_object_get(f, "detail")),
-                 "3 weapons within 24 h (at most 2)");
+                 "3 weapons within 24 h (at most 2) in 2 groups");
   json_decref(f);
 
   /* Zone: shots on 3 October restart the 7 quiet days (not a zone breach:
@@ -487,6 +496,234 @@ TEST(withdrawal_by_incident) {
   release(&c);
 }
 
+/* Caps and holding sites on incidents: a world of their own (registered
+ * as other terms, in March 2017, after every other test's period). */
+static const char cap_terms_json[] =
+    "{\"truce_terms\": 1, \"id\": \"cap-world\", \"title\": \"Caps and "
+    "storage\",\n"
+    " \"parties\": [{\"id\": \"ua\"}, {\"id\": \"ru\"}],\n"
+    " \"start\": {\"time\": \"2015-02-15T00:00:00+02:00\", \"zone\": "
+    "\"Europe/Kyiv\"},\n"
+    " \"lines\": [\n"
+    "  {\"id\": \"contact\", \"party\": \"ua\", \"geometry\": {\"type\": "
+    "\"LineString\", \"coordinates\": [[38.0, 49.0], [38.0, 48.0]]}, "
+    "\"sides\": {\"ua\": \"right\", \"ru\": \"left\"}},\n"
+    "  {\"id\": \"memo\", \"party\": \"ru\", \"geometry\": {\"type\": "
+    "\"LineString\", \"coordinates\": [[38.2, 49.0], [38.2, 48.0]]}, "
+    "\"sides\": {\"ru\": \"left\"}}],\n"
+    " \"control\": [\n"
+    "  {\"id\": \"ua-west\", \"party\": \"ua\", \"line\": \"contact\", "
+    "\"side\": \"right\"},\n"
+    "  {\"id\": \"ru-east\", \"party\": \"ru\", \"line\": \"contact\", "
+    "\"side\": \"left\"}],\n"
+    " \"sites\": [\n"
+    "  {\"id\": \"site-2\", \"name\": \"Storage 2\", \"party\": \"ua\", "
+    "\"where\": {\"lat\": 48.9, \"lon\": 36.9, \"radius_m\": 500}, "
+    "\"items\": [{\"serial\": \"B-001\", \"system\": \"2S1\"}, {\"serial\": "
+    "\"B-002\", \"system\": \"D-30\"}]}],\n"
+    " \"rules\": [\n"
+    "  {\"id\": \"gun-cap\", \"type\": \"cap\", \"weapons\": {\"classes\": "
+    "[\"artillery\"]}, \"max\": 10, \"window_hours\": 24, \"band_km\": [0, "
+    "30], \"lines\": [\"contact\", \"memo\"]},\n"
+    "  {\"id\": \"small-cap\", \"type\": \"cap\", \"weapons\": "
+    "{\"classes\": [\"artillery\"]}, \"max\": 5, \"window_hours\": 24, "
+    "\"band_km\": [0, 30], \"lines\": [\"contact\", \"memo\"], \"from\": "
+    "\"2017-03-01T00:00:00Z\", \"until\": \"2017-03-02T00:00:00Z\"},\n"
+    "  {\"id\": \"storage\", \"type\": \"holding\", \"sites\": "
+    "[\"site-2\"]}]}\n";
+
+/* Weapons seen: N of SYSTEM at TIME at (LAT, LON), to within 50 m; one
+ * with a serial; a visit to site 2 finding SERIALS. */
+#define GUNS(n, system, t, lat, lon)                                         \
+  "{\"what\":\"weapon_seen\",\"count\":" #n ",\"time\":\"" t "\",\"where\":" \
+  "{\"lat\":" #lat ",\"lon\":" #lon ",\"uncertainty_m\":50},\"weapon\":{"    \
+  "\"system\":\"" system "\"}}"
+#define SERIAL(system, t, lat, lon, serial)                                  \
+  "{\"what\":\"weapon_seen\",\"time\":\"" t "\",\"where\":{\"lat\":" #lat    \
+  ",\"lon\":" #lon ",\"uncertainty_m\":50},\"weapon\":{\"system\":\""        \
+  system "\"},\"serials\":[\"" serial "\"]}"
+#define VISIT(t, serials)                                                    \
+  "{\"what\":\"site_visit\",\"time\":\"" t "\",\"where\":{\"lat\":48.9,"     \
+  "\"lon\":36.9},\"site\":\"site-2\",\"serials\":[" serials "]}"
+
+static uint64_t cap_pat, cap_cam; /* the two batches' entries */
+
+static void cap_setup(void) {
+  CHECK_OK(truce_log_terms_add(lg, &admin, cap_terms_json,
+                               strlen(cap_terms_json),
+                               (int64_t)time(NULL) * 1000, NULL));
+  /* Two sources, "drones" here: the patrol and the camera. The 1 March
+   * battery (6 D-30 14.7 km behind ua's line) is seen by both 40 s apart
+   * (one incident), and by the patrol again at 16:00 in the same place:
+   * 6 guns, under the cap of 10, though the reports add up to 18 (12 by
+   * source). On 3 March the same, and 6 more D-30 11 km away an hour
+   * later: 12 guns in two places, over the cap. On 5 March 6 D-30 and then
+   * 5 2S1 at one place: two kinds of gun, 11. */
+  const char *p[] = {
+      /* 0 */ GUNS(6, "D-30", "2017-03-01T10:00:00Z", 48.6, 37.8),
+      /* 1 */ GUNS(6, "D-30", "2017-03-01T16:00:00Z", 48.6, 37.8),
+      /* 2 */ GUNS(6, "D-30", "2017-03-03T10:00:00Z", 48.6, 37.8),
+      /* 3 */ GUNS(6, "D-30", "2017-03-05T10:00:00Z", 48.6, 37.8),
+      /* 4 */ GUNS(5, "2S1", "2017-03-05T12:00:00Z", 48.6, 37.8),
+      /* 5, 6: B-001 (a 2S1) away from its site, 29 km west of it, 110 km
+       * behind the line (no withdrawal rule here, and outside the cap's
+       * band), seen three times within a minute with the camera's (1):
+       * one finding */
+      /* 5 */ SERIAL("2S1", "2017-03-02T10:00:00Z", 48.9, 36.5, "B-001"),
+      /* 6 */ SERIAL("2S1", "2017-03-02T10:00:50Z", 48.9001, 36.5001,
+                     "B-001"),
+      /* 7: a D-30 with serial B-001 is not B-001 (a 2S1): nothing */
+      /* 7 */ SERIAL("D-30", "2017-03-02T14:00:00Z", 48.9, 36.3, "B-001"),
+      /* 8: a visit on 4 March, reported by both (cam 4): B-002 missing,
+       * once */
+      /* 8 */ VISIT("2017-03-04T10:00:00Z", "\"B-001\""),
+      /* 9: a visit on 6 March: the patrol found B-001, the camera (5)
+       * B-002: both are there */
+      /* 9 */ VISIT("2017-03-06T10:00:00Z", "\"B-001\""),
+  };
+  const char *k[] = {
+      /* 0 */ GUNS(6, "D-30", "2017-03-01T10:00:40Z", 48.6003, 37.8004),
+      /* 1 */ SERIAL("2S1", "2017-03-02T10:00:30Z", 48.9003, 36.5004,
+                     "B-001"),
+      /* 2 */ GUNS(6, "D-30", "2017-03-03T10:00:40Z", 48.6003, 37.8004),
+      /* 3 */ GUNS(6, "D-30", "2017-03-03T11:00:00Z", 48.7, 37.85),
+      /* 4 */ VISIT("2017-03-04T10:00:20Z", "\"B-001\""),
+      /* 5 */ VISIT("2017-03-06T10:00:20Z", "\"B-002\""),
+  };
+  cap_pat = submit(&pat, p, sizeof p / sizeof *p);
+  cap_cam = submit(&cam, k, sizeof k / sizeof *k);
+}
+
+static int cites(json_t *f, size_t i, uint64_t entry, unsigned pos) {
+  char want[48];
+  snprintf(want, sizeof want, "%" PRIu64 ":%u", entry, pos);
+  const char *got = evidence_cite(f, i);
+  return got && strcmp(got, want) == 0;
+}
+
+static json_t *nth(const collected *c, const char *rule, const char *cat,
+                   size_t n) {
+  size_t k = 0;
+  const char *p = c->jsonl.data;
+  while (p && *p) {
+    const char *nl = strchr(p, '\n');
+    json_t *j = json_loadb(p, (size_t)(nl - p), 0, NULL);
+    if (j &&
+        strcmp(json_string_value(json_object_get(j, "rule")), rule) == 0 &&
+        strcmp(json_string_value(json_object_get(j, "category")), cat) ==
+            0 &&
+        k++ == n)
+      return j;
+    json_decref(j);
+    p = nl + 1;
+  }
+  return NULL;
+}
+
+/* Caps count weapons per incident and per place, not per report. */
+TEST(cap_by_incident) {
+  cap_setup();
+  collected c;
+  CHECK_OK(assess_terms("cap-world", at("2017-03-01T00:00:00Z"),
+                        at("2017-03-08T00:00:00Z"), &c));
+  json_t *f;
+  /* 1 March: one battery seen three times (by two sources) is not over
+   * the cap; counted by report (18) or by source (12) it would be. */
+  CHECK_EQ_U64(count(&c, "gun-cap", "over_cap", "ua", NULL), 2);
+  /* (the first of the two is on 3 March, below) */
+  /* 3 March: two batteries at two places, 12 > 10; the evidence is every
+   * observation of both: the incident's two and the other battery. */
+  f = nth(&c, "gun-cap", "over_cap", 0);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_STR(json_string_value(json_object_get(f, "time")),
+              "2017-03-03T10:00:00Z");
+    CHECK_STR(json_string_value(json_object_get(f, "detail")),
+              "up to 12 weapons within 24 h (at most 10) in 2 groups");
+    CHECK_EQ_U64(json_array_size(json_object_get(f, "evidence")), 3);
+    CHECK(cites(f, 0, cap_pat, 2));
+    CHECK(cites(f, 1, cap_cam, 2));
+    CHECK(cites(f, 2, cap_cam, 3));
+    CHECK_STR(json_string_value(json_object_get(f, "party")), "ua");
+    json_decref(f);
+  }
+  /* 5 March: one place, two kinds of gun: two groups, 11. */
+  f = nth(&c, "gun-cap", "over_cap", 1);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_STR(json_string_value(json_object_get(f, "detail")),
+              "up to 11 weapons within 24 h (at most 10) in 2 groups");
+    CHECK_EQ_U64(json_array_size(json_object_get(f, "evidence")), 2);
+    CHECK(cites(f, 0, cap_pat, 3));
+    CHECK(cites(f, 1, cap_pat, 4));
+    json_decref(f);
+  }
+  /* On 1 March alone a cap of 5 is breached by the 6 guns: once, the
+   * count 6 (not 12 or 18), all three reports as evidence. */
+  CHECK_EQ_U64(count(&c, "small-cap", "over_cap", "ua", &f), 1);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_STR(json_string_value(json_object_get(f, "detail")),
+              "up to 6 weapons within 24 h (at most 5) in 1 group");
+    CHECK_EQ_U64(json_array_size(json_object_get(f, "evidence")), 3);
+    CHECK(cites(f, 0, cap_pat, 0));
+    CHECK(cites(f, 1, cap_cam, 0));
+    CHECK(cites(f, 2, cap_pat, 1));
+    CHECK_STR(json_string_value(json_object_get(f, "time_end")),
+              "2017-03-01T16:00:00Z");
+    json_decref(f);
+  }
+  release(&c);
+}
+
+/* Holding: one weapon seen three times outside storage is one finding;
+ * a visit reported twice is one visit; serials stay identities. */
+TEST(holding_by_incident) {
+  collected c;
+  CHECK_OK(assess_terms("cap-world", at("2017-03-01T00:00:00Z"),
+                        at("2017-03-08T00:00:00Z"), &c));
+  json_t *f = NULL;
+  CHECK_EQ_U64(count(&c, "storage", "outside_storage", "ua", &f), 1);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_EQ_U64(json_array_size(json_object_get(f, "evidence")), 3);
+    CHECK(cites(f, 0, cap_pat, 5));
+    CHECK(cites(f, 1, cap_cam, 1));
+    CHECK(cites(f, 2, cap_pat, 6));
+    CHECK_CONTAINS(json_string_value(json_object_get(f, "detail")),
+                   "2S1 Gvozdika serial B-001 seen outside designated");
+    CHECK_STR(json_string_value(json_object_get(f, "time")),
+              "2017-03-02T10:00:00Z");
+    CHECK_STR(json_string_value(json_object_get(f, "time_end")),
+              "2017-03-02T10:00:50Z");
+    json_decref(f);
+  }
+  /* The D-30 with a 2S1's serial is another weapon. */
+  CHECK(!strstr(c.n ? c.jsonl.data : "", "\"time\":\"2017-03-02T14"));
+  /* The 4 March visit: B-002 missing, one finding citing both reports. */
+  CHECK_EQ_U64(count(&c, "storage", "missing", "ua", &f), 1);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_CONTAINS(json_string_value(json_object_get(f, "detail")),
+                   "serial B-002 not found at Storage 2");
+    CHECK_EQ_U64(json_array_size(json_object_get(f, "evidence")), 2);
+    CHECK(cites(f, 0, cap_pat, 8));
+    CHECK(cites(f, 1, cap_cam, 4));
+    json_decref(f);
+  }
+  /* The 6 March visit found both between its two reports. */
+  CHECK(!strstr(c.n ? c.jsonl.data : "", "\"time\":\"2017-03-06"));
+  CHECK_EQ_U64(c.n, 5); /* three caps, outside storage, missing */
+  /* Groups and incidents are formed the same way every run. */
+  collected again;
+  CHECK_OK(assess_terms("cap-world", at("2017-03-01T00:00:00Z"),
+                        at("2017-03-08T00:00:00Z"), &again));
+  CHECK(c.jsonl.len == again.jsonl.len && c.jsonl.len > 0 &&
+        memcmp(c.jsonl.data, again.jsonl.data, c.jsonl.len) == 0);
+  release(&again);
+  release(&c);
+}
+
 int main(void) {
   setup();
   RUN(every_rule_type);
@@ -494,6 +731,8 @@ int main(void) {
   RUN(deterministic);
   RUN(terms_in_the_log);
   RUN(withdrawal_by_incident);
+  RUN(cap_by_incident);
+  RUN(holding_by_incident);
   truce_log_close(lg);
   if (!test_failed) {
     char cmd[128];

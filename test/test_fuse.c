@@ -3,8 +3,10 @@
  * index. Hand-built cases whose answer is known by construction, fusion
  * under shuffled input (identical incidents and ids), the index round
  * trip (fuse -> store -> query; rebuild from the log alone gives the same
- * rows), allocation failures, and the quality floors on the simulator's
- * default scenario, scored against its truth (fuse_score.h).
+ * rows; an index of the old schema), allocation failures, the firing
+ * position (hand-computed crossings, refused fits, a Monte Carlo floor),
+ * and the quality floors on the simulator's default scenario, scored
+ * against its truth (fuse_score.h).
  *
  * Set TRUCE_TEST_SEED to replay a shuffle; the seed used is printed.
  */
@@ -13,6 +15,7 @@
 #include "fuse_score.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -207,6 +210,407 @@ TEST(test_weapons_by_class) {
   truce_fuse_free(f);
 }
 
+/* ---- the firing position ---- */
+
+/* Azimuth (degrees, [0, 360)) and distance from one point to another. */
+static double azimuth(double lat1, double lon1, double lat2, double lon2,
+                      double *d) {
+  double a;
+  truce_geodesic_inverse(lat1, lon1, lat2, lon2, d, &a, NULL);
+  return a < 0 ? a + 360 : a;
+}
+
+/* A camera at (lat, lon) sees an explosion at bearing `to` (spread 2)
+ * and, if fire_sp > 0, the direction fire came from, `from` +- fire_sp. */
+static void camera_json(char *buf, size_t cap, double lat, double lon,
+                        double to, double from, double fire_sp) {
+  int n = snprintf(buf, cap,
+                   "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:00Z\","
+                   "\"precision_s\":5,\"where\":{\"observer\":{\"lat\":%.9f,"
+                   "\"lon\":%.9f},\"bearing_deg\":%.9f,\"spread_deg\":2}",
+                   lat, lon, to);
+  if (fire_sp > 0)
+    n += snprintf(buf + n, cap - (size_t)n,
+                  ",\"fire\":{\"from_deg\":%.9f,\"spread_deg\":%g}", from,
+                  fire_sp);
+  snprintf(buf + n, cap - (size_t)n, ",\"means\":\"camera\"}");
+}
+
+/* A crater examined at (lat, lon), +- unc_m: fire came from `from`. */
+static void crater_json(char *buf, size_t cap, double lat, double lon,
+                        double unc_m, double from, double fire_sp) {
+  snprintf(buf, cap,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:00Z\","
+           "\"precision_s\":5,\"where\":{\"lat\":%.9f,\"lon\":%.9f,"
+           "\"uncertainty_m\":%g},\"fire\":{\"from_deg\":%.9f,\"spread_deg\""
+           ":%g},\"means\":\"visual\"}",
+           lat, lon, unc_m, from, fire_sp);
+}
+
+/* The 95% semi-axes that weighted least squares on the plane gives for
+ * lines of sight from (lat[i], lon[i]) to (plat, plon), each +- spread
+ * (sigma spread / 2) widened by an origin sigma of r95[i] / K95: the
+ * gradient of the azimuth is (cos a, -sin a) / d; the covariance is the
+ * inverse of the sum of w g g^T. */
+static void expected_axes(const double *lat, const double *lon,
+                          const double *r95, size_t n, double plat,
+                          double plon, double spread, double *major,
+                          double *minor) {
+  double a11 = 0, a12 = 0, a22 = 0;
+  for (size_t i = 0; i < n; i++) {
+    double d, a = azimuth(lat[i], lon[i], plat, plon, &d) * M_PI / 180;
+    double sr = spread / 2 * M_PI / 180, so = r95[i] / TRUCE_ELLIPSE_K95 / d;
+    double w = 1 / (sr * sr + so * so);
+    double gx = cos(a) / d, gy = -sin(a) / d;
+    a11 += w * gx * gx;
+    a12 += w * gx * gy;
+    a22 += w * gy * gy;
+  }
+  double det = a11 * a22 - a12 * a12;
+  double cxx = a22 / det, cxy = -a12 / det, cyy = a11 / det;
+  double tr = cxx + cyy, q = sqrt((cxx - cyy) * (cxx - cyy) / 4 + cxy * cxy);
+  *major = TRUCE_ELLIPSE_K95 * sqrt(tr / 2 + q);
+  *minor = TRUCE_ELLIPSE_K95 * sqrt(tr / 2 - q);
+}
+
+/* Is (lat, lon) inside the ellipse (its tangent plane)? */
+static int in_ellipse(const truce_ellipse *e, double lat, double lon) {
+  double d, az = azimuth(e->lat_deg, e->lon_deg, lat, lon, &d) * M_PI / 180;
+  double th = e->azimuth_deg * M_PI / 180;
+  double dx = d * sin(az), dy = d * cos(az);
+  double u = (dx * sin(th) + dy * cos(th)) / e->major_m,
+         v = (dx * cos(th) - dy * sin(th)) / e->minor_m;
+  return u * u + v * v <= 1;
+}
+
+/* Places of the hand-made fire cases: two cameras 2 km apart on an east-
+ * west line, the explosion 2.8 km north of their middle, the weapon 4 km
+ * north of their middle (directions of fire cross at about 28 degrees).
+ * A second explosion 3.5 km east of the weapon, where a crater is
+ * examined (its direction of fire, west, crosses camera 1's at 76
+ * degrees). */
+#define CAM_LAT 48.5
+#define CAM_LON_A 38.0
+#define CAM_LON_B 38.0270768 /* 2,000 m east at 48.5N */
+#define EXP_LAT 48.525
+#define MID_LON 38.0135384
+#define GUN_LAT 48.536
+#define EXP2_LON 38.0609 /* 3,500 m east of the weapon */
+
+static char fire_buf[3][512];
+
+/* The two cameras, each seeing the explosion and a direction of fire,
+ * from_a and from_b (NaN: the true direction to the weapon) +- sp_a and
+ * sp_b (0: no direction of fire). */
+static void fire_pair_json(double from_a, double sp_a, double from_b,
+                           double sp_b) {
+  double d;
+  double ta = azimuth(CAM_LAT, CAM_LON_A, EXP_LAT, MID_LON, &d),
+         tb = azimuth(CAM_LAT, CAM_LON_B, EXP_LAT, MID_LON, &d);
+  if (isnan(from_a))
+    from_a = azimuth(CAM_LAT, CAM_LON_A, GUN_LAT, MID_LON, &d);
+  if (isnan(from_b))
+    from_b = azimuth(CAM_LAT, CAM_LON_B, GUN_LAT, MID_LON, &d);
+  camera_json(fire_buf[0], sizeof fire_buf[0], CAM_LAT, CAM_LON_A, ta, from_a,
+              sp_a);
+  camera_json(fire_buf[1], sizeof fire_buf[1], CAM_LAT, CAM_LON_B, tb, from_b,
+              sp_b);
+}
+
+static truce_fusion *fire_pair(double from_a, double sp_a, double from_b,
+                               double sp_b, const size_t *perm) {
+  fire_pair_json(from_a, sp_a, from_b, sp_b);
+  hobs h[2] = {{"camera-1", fire_buf[0]}, {"camera-2", fire_buf[1]}};
+  return fuse_hand(h, 2, perm);
+}
+
+static int one_incident(truce_fusion *f, truce_incident *c) {
+  CHECK_EQ_U64(truce_fuse_count(f), 1);
+  return truce_fuse_count(f) == 1 && truce_fuse_incident(f, 0, c) == 0;
+}
+
+TEST(test_fire_crossing) {
+  /* exact directions of fire, +-10 (sigma 5 degrees, as the simulator's
+   * cameras): the fit is the crossing, the ellipse what least squares on
+   * the plane gives (hand formula above) */
+  truce_fusion *f = fire_pair(NAN, 10, NAN, 10, NULL);
+  truce_incident c;
+  if (f && one_incident(f, &c)) {
+    CHECK(c.located && c.triangulated && c.has_fire);
+    CHECK(c.fire_located);
+    double d = dist_m(c.fire_where.lat_deg, c.fire_where.lon_deg, GUN_LAT,
+                      MID_LON);
+    CHECK_MSG(d < 1, "firing position %.3f m from where the directions cross",
+              d);
+    double lat[2] = {CAM_LAT, CAM_LAT}, lon[2] = {CAM_LON_A, CAM_LON_B},
+           r[2] = {0, 0}, ma, mi;
+    expected_axes(lat, lon, r, 2, GUN_LAT, MID_LON, 10, &ma, &mi);
+    CHECK_MSG(fabs(c.fire_where.major_m - ma) < 0.01 * ma &&
+                  fabs(c.fire_where.minor_m - mi) < 0.01 * mi,
+              "ellipse %.1f x %.1f m, by hand %.1f x %.1f m",
+              c.fire_where.major_m, c.fire_where.minor_m, ma, mi);
+    /* symmetric lines: the long axis runs north-south, along the range */
+    double az = c.fire_where.azimuth_deg;
+    CHECK_MSG(az < 1 || az > 179, "major axis at %.2f deg", az);
+    CHECK(c.fire_where.major_m > c.fire_where.minor_m &&
+          c.fire_where.minor_m > 0);
+    /* the cameras lie outside it: the directions fix a distance */
+    CHECK(!in_ellipse(&c.fire_where, CAM_LAT, CAM_LON_A));
+    /* every format carries it */
+    truce_buf b;
+    truce_buf_init(&b, 1 << 16);
+    CHECK_OK(truce_incident_format(&c, TRUCE_FORMAT_JSONL, &b));
+    CHECK_CONTAINS(b.data, "\"fire_lat\":48.5360000,\"fire_lon\":38.0135384,"
+                           "\"fire_ellipse\":{\"major_m\":");
+    b.len = 0;
+    CHECK_OK(truce_incident_format(&c, TRUCE_FORMAT_GEOJSON, &b));
+    CHECK_CONTAINS(b.data, "\"fire_lat\":48.5360000");
+    b.len = 0;
+    CHECK_OK(truce_incident_format(&c, TRUCE_FORMAT_TEXT, &b));
+    CHECK_CONTAINS(b.data, "fired from 48.53600,38.01354 +-");
+    b.len = 0;
+    CHECK_OK(truce_incident_format(&c, TRUCE_FORMAT_CSV, &b));
+    /* the same number of columns as the header, the new ones last */
+    const char *hdr = truce_incident_csv_header();
+    size_t nh = 0, nr = 0;
+    int quoted = 0;
+    for (const char *p = hdr; *p; p++)
+      nh += *p == ',';
+    for (const char *p = b.data; *p; p++) {
+      quoted ^= *p == '"';
+      nr += *p == ',' && !quoted;
+    }
+    CHECK_EQ_U64(nr, nh);
+    CHECK_CONTAINS(hdr, ",parties,evidence,fire_located,fire_lat,fire_lon,"
+                        "fire_major_m,fire_minor_m,fire_azimuth_deg\n");
+    CHECK_CONTAINS(b.data, "\",1,48.5360000,38.0135384,");
+    truce_buf_release(&b);
+  }
+  truce_fuse_free(f);
+  /* A crater at the second explosion, +-50 m (an origin sigma of 50 /
+   * K95), and camera 1 seeing it: the crater's line starts at the crater. */
+  double d, ta = azimuth(CAM_LAT, CAM_LON_A, GUN_LAT, EXP2_LON, &d);
+  camera_json(fire_buf[0], sizeof fire_buf[0], CAM_LAT, CAM_LON_A, ta,
+              azimuth(CAM_LAT, CAM_LON_A, GUN_LAT, MID_LON, &d), 10);
+  crater_json(fire_buf[1], sizeof fire_buf[1], GUN_LAT, EXP2_LON, 50,
+              azimuth(GUN_LAT, EXP2_LON, GUN_LAT, MID_LON, &d), 10);
+  hobs h[2] = {{"camera-1", fire_buf[0]}, {"patrol-1", fire_buf[1]}};
+  f = fuse_hand(h, 2, NULL);
+  if (f && one_incident(f, &c)) {
+    CHECK(c.fire_located);
+    d = dist_m(c.fire_where.lat_deg, c.fire_where.lon_deg, GUN_LAT, MID_LON);
+    CHECK_MSG(d < 1, "firing position %.3f m off", d);
+    double lat[2] = {CAM_LAT, GUN_LAT}, lon[2] = {CAM_LON_A, EXP2_LON},
+           r[2] = {0, 50}, ma, mi;
+    expected_axes(lat, lon, r, 2, GUN_LAT, MID_LON, 10, &ma, &mi);
+    CHECK_MSG(fabs(c.fire_where.major_m - ma) < 0.01 * ma &&
+                  fabs(c.fire_where.minor_m - mi) < 0.01 * mi,
+              "ellipse %.1f x %.1f m, by hand %.1f x %.1f m",
+              c.fire_where.major_m, c.fire_where.minor_m, ma, mi);
+  }
+  truce_fuse_free(f);
+}
+
+/* Fits that give no firing position: the direction of fire stays. */
+TEST(test_fire_refused) {
+  truce_incident c;
+  /* parallel (both from the north) */
+  truce_fusion *f = fire_pair(0, 10, 0, 10, NULL);
+  if (f && one_incident(f, &c)) {
+    CHECK(c.has_fire && c.fire_from_deg == 0);
+    CHECK(!c.fire_located);
+  }
+  truce_fuse_free(f);
+  /* diverging: they meet behind the cameras */
+  f = fire_pair(315, 10, 45, 10, NULL);
+  if (f && one_incident(f, &c))
+    CHECK(c.has_fire && !c.fire_located);
+  truce_fuse_free(f);
+  /* converging at 4 degrees, 28 km away, +-10: the ellipse reaches back
+   * to the cameras (they fix no distance); at +-1 they do */
+  f = fire_pair(2, 10, 358, 10, NULL);
+  if (f && one_incident(f, &c))
+    CHECK(c.has_fire && !c.fire_located);
+  truce_fuse_free(f);
+  f = fire_pair(2, 1, 358, 1, NULL);
+  if (f && one_incident(f, &c)) {
+    CHECK(c.fire_located);
+    CHECK_MSG(fabs(c.fire_where.lat_deg - 48.757) < 0.005 &&
+                  fabs(c.fire_where.lon_deg - MID_LON) < 0.0005,
+              "%.5f,%.5f", c.fire_where.lat_deg, c.fire_where.lon_deg);
+  }
+  truce_fuse_free(f);
+  /* one direction of fire only: the direction, no position */
+  f = fire_pair(NAN, 10, 0, 0, NULL);
+  if (f && one_incident(f, &c)) {
+    double d;
+    CHECK(c.has_fire && !c.fire_located);
+    CHECK(fabs(c.fire_from_deg -
+               round(azimuth(CAM_LAT, CAM_LON_A, GUN_LAT, MID_LON, &d) * 10) /
+                   10) < 1e-9);
+    truce_buf b;
+    truce_buf_init(&b, 1 << 16);
+    CHECK_OK(truce_incident_format(&c, TRUCE_FORMAT_JSONL, &b));
+    CHECK(strstr(b.data, "fire_lat") == NULL);
+    b.len = 0;
+    CHECK_OK(truce_incident_format(&c, TRUCE_FORMAT_CSV, &b));
+    CHECK_CONTAINS(b.data, "\",0,,,,,\n");
+    b.len = 0;
+    CHECK_OK(truce_incident_format(&c, TRUCE_FORMAT_TEXT, &b));
+    CHECK_CONTAINS(b.data, "  fire from 14 deg");
+    truce_buf_release(&b);
+  }
+  truce_fuse_free(f);
+  /* two craters 20 m apart (two reports of one place): no baseline */
+  double d;
+  double from = azimuth(EXP_LAT, MID_LON, GUN_LAT, MID_LON, &d);
+  crater_json(fire_buf[0], sizeof fire_buf[0], EXP_LAT, MID_LON, 30, from,
+              10);
+  crater_json(fire_buf[1], sizeof fire_buf[1], EXP_LAT + 0.00018, MID_LON,
+              30, from + 20, 10);
+  hobs h[3] = {{"patrol-1", fire_buf[0]}, {"patrol-2", fire_buf[1]},
+               {"camera-1", fire_buf[2]}};
+  f = fuse_hand(h, 2, NULL);
+  if (f && one_incident(f, &c))
+    CHECK(c.has_fire && !c.fire_located);
+  truce_fuse_free(f);
+  /* three that disagree: the two cameras' true directions and a crater
+   * at the second explosion 40 degrees off, towards the cameras
+   * (chi-squared 14.6 with one degree of freedom: beyond its 99% point,
+   * 6.6) */
+  double ta = azimuth(CAM_LAT, CAM_LON_A, GUN_LAT, EXP2_LON, &d),
+         tb = azimuth(CAM_LAT, CAM_LON_B, GUN_LAT, EXP2_LON, &d);
+  from = azimuth(GUN_LAT, EXP2_LON, GUN_LAT, MID_LON, &d);
+  camera_json(fire_buf[0], sizeof fire_buf[0], CAM_LAT, CAM_LON_A, ta,
+              azimuth(CAM_LAT, CAM_LON_A, GUN_LAT, MID_LON, &d), 10);
+  camera_json(fire_buf[1], sizeof fire_buf[1], CAM_LAT, CAM_LON_B, tb,
+              azimuth(CAM_LAT, CAM_LON_B, GUN_LAT, MID_LON, &d), 10);
+  crater_json(fire_buf[2], sizeof fire_buf[2], GUN_LAT, EXP2_LON, 30,
+              from - 40, 10);
+  h[0].source = "camera-1";
+  h[1].source = "camera-2";
+  h[2].source = "patrol-1";
+  h[2].json = fire_buf[2];
+  f = fuse_hand(h, 3, NULL);
+  if (f && one_incident(f, &c))
+    CHECK(c.has_fire && !c.fire_located);
+  truce_fuse_free(f);
+  /* ... and agreeing (4 degrees off): located */
+  crater_json(fire_buf[2], sizeof fire_buf[2], GUN_LAT, EXP2_LON, 30, from + 4,
+              10);
+  f = fuse_hand(h, 3, NULL);
+  if (f && one_incident(f, &c))
+    CHECK(c.fire_located &&
+          dist_m(c.fire_where.lat_deg, c.fire_where.lon_deg, GUN_LAT,
+                 MID_LON) < 300);
+  truce_fuse_free(f);
+}
+
+/* Random events: the weapon 5-12 km from the impact, two cameras 2-6 km
+ * from the impact in any direction seeing it (bearing +-2) and the
+ * direction of fire (+-10, sigma 5 degrees, as the simulator's), and in
+ * every other trial a crater report at the impact (+-30 m) with its own
+ * direction of fire. The firing position's error, and how often the true
+ * one lies in the ellipse. Each fit on the plane is also compared with
+ * truce_triangulate's (geodesic) on the same lines of sight
+ * (truce_fire_bearing_from_obs). */
+TEST(test_fire_floor) {
+  enum { TRIALS = 401 };
+  double errs[TRIALS], dpos = 0, dpos_m = 0, daxis = 0, daz = 0;
+  size_t n = 0, inside = 0, ngeo = 0, nboth = 0;
+  for (int k = 0; k < TRIALS; k++) {
+    double elat = 48 + (double)(rnd() % 1000) / 1000,
+           elon = 37 + (double)(rnd() % 1000) / 1000;
+    double mx = 111320 * cos(elat * M_PI / 180), my = 111200;
+    double faz = (double)(rnd() % 360) * M_PI / 180,
+           fd = 5000 + (double)(rnd() % 7000);
+    double glat = elat + fd * cos(faz) / my, glon = elon + fd * sin(faz) / mx;
+    hobs h[3];
+    size_t nh = 0;
+    for (int i = 0; i < 3; i++) {
+      double d, from;
+      double z[2];
+      for (int j = 0; j < 2; j++) { /* normal errors */
+        double u1 = ((double)(rnd() >> 11) + 1) / 9007199254740993.0,
+               u2 = (double)(rnd() >> 11) / 9007199254740992.0;
+        z[j] = sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+      }
+      if (i == 2) {
+        if (k % 2)
+          break;
+        from = azimuth(elat, elon, glat, glon, &d) + 5 * z[1];
+        crater_json(fire_buf[i], sizeof fire_buf[i], elat, elon, 30,
+                    fmod(from + 720, 360), 10);
+        h[nh].source = "patrol-1";
+      } else {
+        double caz = (double)(rnd() % 360) * M_PI / 180,
+               cd = 2000 + (double)(rnd() % 4000);
+        double clat = elat + cd * cos(caz) / my,
+               clon = elon + cd * sin(caz) / mx;
+        double to = azimuth(clat, clon, elat, elon, &d) + 1 * z[0];
+        from = azimuth(clat, clon, glat, glon, &d) + 5 * z[1];
+        camera_json(fire_buf[i], sizeof fire_buf[i], clat, clon,
+                    fmod(to + 720, 360), fmod(from + 720, 360), 10);
+        h[nh].source = i ? "camera-2" : "camera-1";
+      }
+      h[nh++].json = fire_buf[i];
+    }
+    truce_fusion *f = fuse_hand(h, nh, NULL);
+    truce_incident c;
+    int located = f && truce_fuse_count(f) == 1 &&
+                  truce_fuse_incident(f, 0, &c) == 0 && c.fire_located;
+    if (located) {
+      errs[n++] = dist_m(c.fire_where.lat_deg, c.fire_where.lon_deg, glat,
+                         glon);
+      inside += (size_t)in_ellipse(&c.fire_where, glat, glon);
+    }
+    /* the geodesic fit of the same lines */
+    truce_bearing tb[3];
+    truce_obs *o = malloc(sizeof *o);
+    char err[TRUCE_ERR_MAX];
+    for (size_t i = 0; o && i < nh; i++)
+      if (truce_obs_parse(h[i].json, strlen(h[i].json),
+                          (int64_t)time(NULL) * 1000, o, err) ||
+          truce_fire_bearing_from_obs(o, &tb[i], err))
+        CHECK_MSG(0, "%s", err);
+    free(o);
+    truce_ellipse g;
+    if (truce_triangulate(tb, nh, &g, NULL, NULL) == TRUCE_OK) {
+      ngeo++;
+      if (located) {
+        nboth++;
+        double dp = dist_m(c.fire_where.lat_deg, c.fire_where.lon_deg,
+                           g.lat_deg, g.lon_deg);
+        double da = fmax(fabs(c.fire_where.major_m / g.major_m - 1),
+                         fabs(c.fire_where.minor_m / g.minor_m - 1));
+        double dz = fabs(fmod(c.fire_where.azimuth_deg - g.azimuth_deg + 270,
+                              180) - 90);
+        dpos = fmax(dpos, dp / g.minor_m);
+        dpos_m = fmax(dpos_m, dp);
+        daxis = fmax(daxis, da);
+        daz = fmax(daz, dz);
+      }
+    }
+    truce_fuse_free(f);
+  }
+  double med = score_median(errs, n);
+  fprintf(stderr,
+          "firing positions, two cameras (+ a crater in half): %zu of %d "
+          "located, median error %.0f m, true position inside the 95%% "
+          "ellipse %zu (%.0f%%)\n",
+          n, TRIALS, med, inside, n ? 100.0 * (double)inside / (double)n : 0);
+  fprintf(stderr,
+          "  against truce_triangulate (%zu of its %zu fits): centres within "
+          "%.1f m and %.4f of the minor semi-axis, axes within %.4f, "
+          "azimuths within %.3f deg\n",
+          nboth, ngeo, dpos_m, dpos, daxis, daz);
+  CHECK(n >= TRIALS / 2);
+  CHECK(med <= 1500);
+  CHECK(inside >= n * 80 / 100);
+  CHECK(nboth == n); /* every plane fit is one the geodesic one makes */
+  CHECK(dpos < 0.03 && daxis < 0.01 && daz < 0.5);
+}
+
 /* ---- the simulator's scenario ---- */
 
 static char simdir[128];
@@ -242,15 +646,19 @@ TEST(test_sim_default_floors) {
   fprintf(stderr,
           "default scenario: %zu observations -> %zu incidents (%zu "
           "corroborated); precision %.4f over corroborated, %.4f over all; "
-          "recall %.4f; merges %zu; triangulated %zu, median error %.0f m\n",
+          "recall %.4f; merges %zu; triangulated %zu, median error %.0f m; "
+          "firing positions %zu (%zu scored), median error %.0f m, %zu "
+          "inside their ellipse\n",
           r.nobs, r.nincidents, r.ncorroborated, r.precision_corroborated,
-          r.precision, r.recall, r.merges, r.ntri, r.tri_median_m);
+          r.precision, r.recall, r.merges, r.ntri, r.tri_median_m,
+          r.nfire_located, r.nfire, r.fire_median_m, r.nfire_inside);
   /* The floor is on corroborated incidents: single uncorroborated false
    * reports (3% of each source's) cannot be told from true ones. */
   CHECK(r.precision_corroborated >= 0.95);
   CHECK(r.recall >= 0.95);
   CHECK(r.merges == 0);
   CHECK(r.ntri == 0 || r.tri_median_m <= 300);
+  score_release(&r);
   truce_fuse_free(f);
 }
 
@@ -358,6 +766,24 @@ TEST(test_shuffled_same_incidents) {
     truce_buf_release(&d);
     truce_fuse_free(f);
   }
+  /* the crossing directions of fire, both orders */
+  first.len = 0;
+  size_t two[2][2] = {{0, 1}, {1, 0}};
+  for (int p = 0; p < 2; p++) {
+    truce_fusion *f = fire_pair(NAN, 10, NAN, 10, two[p]);
+    if (!f)
+      continue;
+    truce_buf d;
+    truce_buf_init(&d, 1 << 20);
+    dump(f, &d);
+    CHECK_CONTAINS(d.data, "fire_lat");
+    if (p == 0)
+      truce_buf_append(&first, d.data, d.len);
+    else
+      CHECK(d.len == first.len && memcmp(d.data, first.data, d.len) == 0);
+    truce_buf_release(&d);
+    truce_fuse_free(f);
+  }
   truce_buf_release(&first);
 }
 
@@ -365,42 +791,50 @@ TEST(test_shuffled_same_incidents) {
 
 TEST(test_alloc_failures) {
   /* Fail each allocation in turn: a clean error, never a crash or a
-   * leak (ASan checks the leaks). */
-  int failed_ok = 0;
-  for (uint64_t n = 1; n < 400; n++) {
-    truce_test_fail_alloc(n);
-    truce_fusion *f = NULL;
-    truce_err rc = truce_fuse_new(NULL, &f);
-    truce_obs *o = malloc(sizeof *o);
-    char err[TRUCE_ERR_MAX];
-    for (size_t i = 0; !rc && i < 3; i++) {
-      truce_source s;
-      mksrc(one_explosion[i].source, TRUCE_MEANS_AUDIO, 0.9, &s);
-      uint32_t sid;
-      rc = truce_fuse_source(f, &s, &sid);
+   * leak (ASan checks the leaks). Three observers of one explosion, then
+   * two cameras whose directions of fire give a firing position. */
+  fire_pair_json(NAN, 10, NAN, 10);
+  const hobs fires[2] = {{"camera-1", fire_buf[0]}, {"camera-2", fire_buf[1]}};
+  for (int round = 0; round < 2; round++) {
+    const hobs *h = round ? fires : one_explosion;
+    size_t nh = round ? 2 : 3;
+    int failed_ok = 0;
+    for (uint64_t n = 1; n < 400; n++) {
+      truce_test_fail_alloc(n);
+      truce_fusion *f = NULL;
+      truce_err rc = truce_fuse_new(NULL, &f);
+      truce_obs *o = malloc(sizeof *o);
+      char err[TRUCE_ERR_MAX];
+      for (size_t i = 0; !rc && i < nh; i++) {
+        truce_source s;
+        mksrc(h[i].source, TRUCE_MEANS_AUDIO, 0.9, &s);
+        uint32_t sid;
+        rc = truce_fuse_source(f, &s, &sid);
+        if (!rc)
+          rc = truce_obs_parse(h[i].json, strlen(h[i].json),
+                               (int64_t)time(NULL) * 1000, o, err);
+        if (!rc)
+          rc = truce_fuse_add(f, o, i, 0, sid);
+      }
       if (!rc)
-        rc = truce_obs_parse(one_explosion[i].json,
-                             strlen(one_explosion[i].json),
-                             (int64_t)time(NULL) * 1000, o, err);
-      if (!rc)
-        rc = truce_fuse_add(f, o, i, 0, sid);
+        rc = truce_fuse_run(f);
+      truce_incident c;
+      if (!rc && truce_fuse_count(f))
+        rc = truce_fuse_incident(f, 0, &c);
+      if (!rc && round)
+        CHECK(truce_fuse_count(f) == 1 && c.fire_located);
+      truce_test_fail_alloc(0);
+      free(o);
+      truce_fuse_free(f);
+      if (rc == TRUCE_OK) {
+        failed_ok = 1;
+        break; /* n is past the last allocation */
+      }
+      CHECK_MSG(rc == TRUCE_ENOMEM, "allocation %" PRIu64 ": %s", n,
+                truce_strerror(rc));
     }
-    if (!rc)
-      rc = truce_fuse_run(f);
-    truce_incident c;
-    if (!rc && truce_fuse_count(f))
-      rc = truce_fuse_incident(f, 0, &c);
-    truce_test_fail_alloc(0);
-    free(o);
-    truce_fuse_free(f);
-    if (rc == TRUCE_OK) {
-      failed_ok = 1;
-      break; /* n is past the last allocation */
-    }
-    CHECK_MSG(rc == TRUCE_ENOMEM, "allocation %" PRIu64 ": %s", n,
-              truce_strerror(rc));
+    CHECK(failed_ok);
   }
-  CHECK(failed_ok);
 }
 
 /* ---- the index ---- */
@@ -600,6 +1034,69 @@ TEST(test_index_round_trip) {
     fprintf(stderr, "could not remove %s\n", root);
 }
 
+/* The firing position through the index, and an index of schema 1 (no
+ * firing position): rebuilt when opened for writing, refused read-only
+ * with a message that says so. */
+static const char schema1_incident[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE incident(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL "
+    "UNIQUE, ev_index INTEGER NOT NULL, ev_pos INTEGER NOT NULL, what TEXT "
+    "NOT NULL, t_ms INTEGER NOT NULL, t_end_ms INTEGER NOT NULL, located "
+    "INTEGER NOT NULL, triangulated INTEGER NOT NULL, lat REAL, lon REAL, "
+    "major_m REAL, minor_m REAL, azimuth_deg REAL, west REAL, south REAL, "
+    "east REAL, north REAL, nobs INTEGER, nsources INTEGER, count_sum "
+    "INTEGER, count_max INTEGER, confidence REAL, weapon TEXT, calibre_mm "
+    "REAL, has_fire INTEGER, fire_from_deg REAL, parties TEXT NOT NULL);\n"
+    "INSERT INTO meta VALUES('schema', '1'), ('log_size', '7');\n";
+
+TEST(test_index_fire_and_schema) {
+  char root[64], path[TRUCE_INDEX_PATH_MAX], err[TRUCE_ERR_MAX];
+  snprintf(root, sizeof root, "/tmp/truce-test-index-XXXXXX");
+  if (!mkdtemp(root))
+    SKIP("no temporary folder");
+  snprintf(path, sizeof path, "%s/old.sqlite", root);
+  sqlite3 *db = NULL;
+  CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, schema1_incident, NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(db);
+  truce_index *ix = NULL;
+  CHECK_RC(truce_index_open(path, 0, &ix, err), TRUCE_EPARSE);
+  CHECK_CONTAINS(err, "is an index of schema 1; this truce reads schema 2 "
+                      "(run `truce reindex` to rebuild it)");
+  CHECK(ix == NULL);
+  CHECK_OK(truce_index_open(path, TRUCE_INDEX_CREATE, &ix, err));
+  truce_fusion *f = fire_pair(NAN, 10, NAN, 10, NULL);
+  if (ix && f) {
+    uint64_t ls = 1;
+    /* emptied: it records no log size, so `truce fuse` rebuilds it */
+    CHECK_RC(truce_index_log_size(ix, &ls), TRUCE_ENOTFOUND);
+    CHECK_OK(truce_index_store(ix, f, 2));
+    truce_buf direct, stored;
+    truce_buf_init(&direct, 1 << 20);
+    truce_buf_init(&stored, 1 << 20);
+    dump(f, &direct);
+    truce_incident_query q;
+    truce_incident_query_init(&q);
+    CHECK_OK(truce_index_query(ix, &q, collect_jsonl, &stored));
+    CHECK_CONTAINS(stored.data, "\"fire_lat\":48.5360000");
+    CHECK_MSG(stored.len == direct.len &&
+                  memcmp(stored.data, direct.data, direct.len) == 0,
+              "the index gives back other incidents:\n%s\n%s", direct.data,
+              stored.data);
+    truce_buf_release(&direct);
+    truce_buf_release(&stored);
+    truce_index_close(ix);
+    ix = NULL;
+    CHECK_OK(truce_index_open(path, 0, &ix, err));
+  }
+  truce_index_close(ix);
+  truce_fuse_free(f);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove %s\n", root);
+}
+
 int main(void) {
   const char *s = getenv("TRUCE_TEST_SEED");
   seed = s && *s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
@@ -609,11 +1106,15 @@ int main(void) {
   RUN(test_news_report_far);
   RUN(test_weapons_by_class);
   RUN(test_triangulation_floor);
+  RUN(test_fire_crossing);
+  RUN(test_fire_refused);
+  RUN(test_fire_floor);
   RUN(test_alloc_failures);
   sim_setup();
   RUN(test_sim_default_floors);
   RUN(test_shuffled_same_incidents);
   RUN(test_index_round_trip);
+  RUN(test_index_fire_and_schema);
   score_free(sim_in);
   if (simdir[0]) {
     char cmd[300];
