@@ -159,8 +159,9 @@ static int parse_bbox(const char *s, truce_incident_query *q) {
       return -1;
     s = end + 1;
   }
-  if (!(v[0] <= v[2] && v[1] <= v[3]) || v[1] < -90 || v[3] > 90 ||
-      v[0] < -180 || v[2] > 180)
+  /* West east of east: the box crosses the antimeridian. */
+  if (!(v[1] <= v[3]) || v[1] < -90 || v[3] > 90 || v[0] < -180 ||
+      v[0] > 180 || v[2] < -180 || v[2] > 180)
     return -1;
   q->has_bbox = 1;
   q->west_deg = v[0];
@@ -186,7 +187,8 @@ int cmd_incidents(int argc, char **argv) {
   const char *v;
   if ((v = opt(&o, "--bbox")) && parse_bbox(v, &q))
     return fail_rc(TRUCE_EINVAL, "--bbox: '%s' is not WEST,SOUTH,EAST,NORTH "
-                                 "in degrees (west <= east)",
+                                 "in degrees (south <= north; west > east crosses the "
+                                 "antimeridian)",
                    v);
   if ((v = opt(&o, "--from")) && parse_when(v, &q.from_ms))
     return fail_rc(TRUCE_EPARSE, "--from: '%s' is not a date or an RFC 3339 "

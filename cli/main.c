@@ -165,9 +165,10 @@ static const command commands[] = {
      "                       [--format jsonl|csv|geojson|text] [--index PATH]\n"
      "\n"
      "Incidents from the derived index (build it with `truce reindex` or\n"
-     "`truce fuse`) whose box meets W,S,E,N (degrees), whose time meets\n"
-     "[--from, --to), of kind WORD (an observation word), reported by a\n"
-     "source of PARTY; ordered by time, then id.\n"},
+     "`truce fuse`) whose box meets W,S,E,N (degrees; a box whose W lies\n"
+     "east of its E crosses the antimeridian: 170,-20,-170,-10), whose time\n"
+     "meets [--from, --to), of kind WORD (an observation word), reported by\n"
+     "a source of PARTY; ordered by time, then id.\n"},
     {"geo", cmd_geo, "distance and side of points; the region holding them",
      "usage: truce geo dist FILE.geojson < POINTS\n"
      "\n"

@@ -25,6 +25,9 @@
 #include <stdlib.h>
 
 #define EVIDENCE_MAX 64 /* evidence listed on one finding */
+/* A finding's reason: a triangulated position whose ellipse straddles
+ * ground, then the direction of fire, with party ids of up to 64 bytes. */
+#define REASON_MAX 512
 
 /* ---- geodesics ---- */
 
@@ -70,6 +73,8 @@ typedef struct sob {
 typedef struct ainc {
   int located;
   double lat, lon, major_m;
+  int fire_located;         /* fusion triangulated the firing position */
+  truce_ellipse fire_where; /* ... there, with its 95% ellipse */
   uint32_t first, n; /* its observations: g->members[first..first + n) */
   uint32_t done;     /* the last rule (+ 1) that judged it */
 } ainc;
@@ -79,7 +84,7 @@ typedef struct finding {
   truce_violation v;
   truce_evidence *ev;
   size_t nev;
-  char reason[256], detail[256];
+  char reason[REASON_MAX], detail[256];
   uint64_t sort_index;
   uint32_t sort_pos;
 } finding;
@@ -280,6 +285,8 @@ static truce_err fuse_period(engine *g) {
     a->lat = c.where.lat_deg;
     a->lon = c.where.lon_deg;
     a->major_m = c.where.major_m;
+    a->fire_located = c.fire_located;
+    a->fire_where = c.fire_where;
     a->first = used;
     for (size_t k = 0; k < c.nevidence; k++) {
       uint64_t want = c.evidence[k].index << 20 | c.evidence[k].pos;
@@ -418,23 +425,12 @@ static double reach_km(truce_weapon_class c) {
 
 #define RAY_STEP_M 250.0
 
-/* Who fired: muzzle flashes are where the weapon is; otherwise, along the
- * reported direction of fire from where it was seen, the first ground
- * held by another party than the ground at the start, within the weapon's
- * reach. Returns the party or -1 with the reason written. */
-static int firing_party(const engine *g, const sob *s, char *reason,
-                        size_t cap) {
+/* Along the reported direction of fire from where it was seen, the first
+ * ground held by another party than the ground at the start, within the
+ * weapon's reach. Returns the party or -1 with the reason written. */
+static int ray_party(const engine *g, const sob *s, char *reason,
+                     size_t cap) {
   const truce_terms *t = g->t;
-  if (s->what == TRUCE_WHAT_MUZZLE_FLASH && s->has_pos) {
-    int p = holder(t, s->lat, s->lon);
-    if (p < 0)
-      snprintf(reason, cap, "the muzzle flash is on ground no party is "
-                            "recorded as holding");
-    else
-      snprintf(reason, cap, "muzzle flash on ground held by %s",
-               t->parties[p].id);
-    return p;
-  }
   if (!s->has_fire) {
     snprintf(reason, cap, "direction of fire not reported");
     return -1;
@@ -476,6 +472,154 @@ static int firing_party(const engine *g, const sob *s, char *reason,
            "away)",
            s->fire_from_deg, t->parties[found].id, d / 1000);
   return found;
+}
+
+/* Points of the boundary of a 95% ellipse looked at: the ends of both
+ * axes, the four diagonals and the eight between them. */
+#define ELLIPSE_RING 16
+
+/* The distance from an ellipse's centre to its boundary along azimuth
+ * azi_deg (on its tangent plane, as fusion fits it). */
+static double ellipse_radius(const truce_ellipse *e, double azi_deg) {
+  double a = (azi_deg - e->azimuth_deg) * M_PI / 180;
+  double ma = fmax(e->major_m, 0.01), mi = fmax(e->minor_m, 0.01);
+  double u = cos(a) / ma, v = sin(a) / mi;
+  return 1 / sqrt(u * u + v * v);
+}
+
+static void add_holder(int *hs, size_t *nh, int p) {
+  for (size_t i = 0; i < *nh; i++)
+    if (hs[i] == p)
+      return;
+  hs[(*nh)++] = p;
+}
+
+/* Who holds the ground of a firing position's 95% ellipse: the holders
+ * (-1: no one) of its centre, of ELLIPSE_RING points of its boundary, and,
+ * for each control statement whose line or area boundary passes inside
+ * the ellipse nearer its centre than anywhere else, of the boundary point
+ * beyond that nearest point (a line that cuts a sliver off the ellipse
+ * between two ring points is caught there). Distinct, in the order met,
+ * the centre's first; hs holds TERMS_PARTIES_MAX + 1. Returns how many. */
+static size_t ellipse_holders(const truce_terms *t, const truce_ellipse *e,
+                              int *hs) {
+  size_t nh = 0;
+  add_holder(hs, &nh, holder(t, e->lat_deg, e->lon_deg));
+  for (int k = 0; k < ELLIPSE_RING; k++) {
+    /* the parametric angle: u = major cos th, v = minor sin th */
+    double th = 2 * M_PI * k / ELLIPSE_RING;
+    double u = e->major_m * cos(th), v = e->minor_m * sin(th);
+    double la, lo;
+    direct(e->lat_deg, e->lon_deg, e->azimuth_deg + atan2(v, u) * 180 / M_PI,
+           hypot(u, v), &la, &lo);
+    add_holder(hs, &nh, holder(t, la, lo));
+  }
+  for (size_t i = 0; i < t->ncontrol; i++) {
+    const terms_control *c = &t->control[i];
+    const truce_geom *gm =
+        c->kind == TERMS_CONTROL_SIDE   ? t->lines[c->line].geom
+        : c->kind == TERMS_CONTROL_AREA ? c->area
+                                        : t->control[c->outside_of].area;
+    truce_geo_where w;
+    double d, azi;
+    if (truce_geom_measure(gm, e->lat_deg, e->lon_deg, &w) != TRUCE_OK ||
+        w.dist_m <= 0)
+      continue;
+    truce_geodesic_inverse(e->lat_deg, e->lon_deg, w.near_lat_deg,
+                           w.near_lon_deg, &d, &azi, NULL);
+    double r = ellipse_radius(e, azi);
+    if (d >= r)
+      continue; /* the nearest point is outside: the ring decides */
+    double la, lo;
+    direct(e->lat_deg, e->lon_deg, azi, r, &la, &lo);
+    add_holder(hs, &nh, holder(t, la, lo));
+  }
+  return nh;
+}
+
+/* Who fired. A muzzle flash is where the weapon is: the party holding that
+ * ground. Else, for an incident whose firing position fusion triangulated
+ * (directions of fire seen from two or more places), the party holding
+ * the ground of its whole 95% ellipse; an ellipse over ground of more
+ * than one holder, or of none, decides nothing: the reason says so and
+ * the direction of fire decides as for one direction (ray_party). Returns
+ * the party or -1 with the reason written. */
+static int firing_party(const engine *g, const sob *s, char *reason,
+                        size_t cap) {
+  const truce_terms *t = g->t;
+  if (s->what == TRUCE_WHAT_MUZZLE_FLASH && s->has_pos) {
+    int p = holder(t, s->lat, s->lon);
+    if (p < 0)
+      snprintf(reason, cap, "the muzzle flash is on ground no party is "
+                            "recorded as holding");
+    else
+      snprintf(reason, cap, "muzzle flash on ground held by %s",
+               t->parties[p].id);
+    return p;
+  }
+  if (s->incident == NONE || !g->inc[s->incident].fire_located)
+    return ray_party(g, s, reason, cap);
+  const truce_ellipse *e = &g->inc[s->incident].fire_where;
+  char head[160], far[128] = "";
+  double reach = reach_km(s->cls), d;
+  if (s->has_pos) {
+    /* the impact (the incident's position) to the firing position */
+    truce_geodesic_inverse(s->lat, s->lon, e->lat_deg, e->lon_deg, &d, NULL,
+                           NULL);
+    if (d > reach * 1000) {
+      if (s->cls)
+        snprintf(far, sizeof far,
+                 "; %.1f km from the impact, beyond the %g km reach of %s",
+                 d / 1000, reach, truce_weapon_class_name(s->cls));
+      else
+        snprintf(far, sizeof far,
+                 "; %.1f km from the impact, beyond the %g km assumed for "
+                 "a weapon not named",
+                 d / 1000, reach);
+    }
+  }
+  snprintf(head, sizeof head, "fire triangulated to %.4f,%.4f (95%% within "
+                              "%.0f m%s)",
+           e->lat_deg, e->lon_deg, e->major_m, far);
+  int hs[TERMS_PARTIES_MAX + 1];
+  size_t nh = ellipse_holders(t, e, hs);
+  if (nh == 1 && hs[0] >= 0) {
+    snprintf(reason, cap, "%s, on ground held by %s", head,
+             t->parties[hs[0]].id);
+    return hs[0];
+  }
+  /* Not one party's ground: say whose, then follow the direction. */
+  char where[TERMS_PARTIES_MAX * (TERMS_ID_MAX + 8) + 64] = "";
+  size_t nparties = 0, len = 0;
+  bool none = false;
+  for (size_t i = 0; i < nh; i++)
+    if (hs[i] < 0)
+      none = true;
+    else
+      nparties++;
+  for (size_t i = 0, k = 0; i < nh; i++) {
+    if (hs[i] < 0)
+      continue;
+    k++;
+    const char *sep = k == 1 ? "ground held by "
+                      : k < nparties || none ? ", "
+                                             : " and ";
+    int n = snprintf(where + len, sizeof where - len, "%s%s", sep,
+                     t->parties[hs[i]].id);
+    if (n > 0)
+      len += (size_t)n;
+    if (len >= sizeof where) /* sized not to: a cut list stays bounded */
+      len = sizeof where - 1;
+  }
+  if (none)
+    snprintf(where + len, sizeof where - len, "%sground no party is recorded "
+                                              "as holding",
+             nparties ? " and " : "");
+  char ray[256];
+  int p = ray_party(g, s, ray, sizeof ray);
+  snprintf(reason, cap, "%s, %s %s; by the direction of fire: %s", head,
+           nh == 1 ? "on" : "whose ellipse straddles", where, ray);
+  return p;
 }
 
 /* The party present at a position: whoever holds the ground. */
@@ -716,7 +860,7 @@ static truce_err rule_ceasefire(engine *g, int ri) {
         continue;
       s = &rep;
     }
-    char reason[256], detail[256];
+    char reason[REASON_MAX], detail[256];
     int p = firing_party(g, s, reason, sizeof reason);
     if (p >= 0 && !(r->parties & (1u << p)))
       continue; /* a party the rule does not bind */
@@ -883,7 +1027,7 @@ static truce_err rule_zone(engine *g, int ri) {
       int where = zone_where(g, z, s, &d);
       if (!where)
         continue;
-      char reason[256], detail[256], seen[192];
+      char reason[REASON_MAX], detail[256], seen[192];
       bool fire = (TERMS_WHAT_FIRE & (1u << s->what)) != 0;
       int p = fire ? firing_party(g, s, reason, sizeof reason)
                    : present_party(g, s, reason, sizeof reason);

@@ -421,10 +421,19 @@ truce_err truce_index_query(truce_index *ix, const truce_incident_query *q,
                             truce_incident_fn fn, void *ctx) {
   if (!ix || !q || !fn)
     return TRUCE_EINVAL;
-  if (q->has_bbox && !(q->west_deg <= q->east_deg &&
-                       q->south_deg <= q->north_deg))
+  if (q->has_bbox &&
+      !(q->south_deg <= q->north_deg && q->west_deg >= -180 &&
+        q->west_deg <= 180 && q->east_deg >= -180 && q->east_deg <= 180))
     return seterr(ix->err, TRUCE_EINVAL,
-                  "a box needs west <= east and south <= north");
+                  "a box needs south <= north and longitudes in [-180, 180]");
+  /* Longitudes as one increasing interval [w, e]: a box whose west lies
+   * east of its east crosses the antimeridian (as in GeoJSON), e.g.
+   * 170..-170 is [170, 190]. Incidents' boxes are unwrapped too (an
+   * ellipse at 179.99 E may end at 180.01), so the box matches them
+   * shifted by -360, 0 and +360. */
+  double bw = q->has_bbox ? q->west_deg : 0;
+  double be = q->has_bbox ? q->east_deg + (q->west_deg > q->east_deg ? 360 : 0)
+                         : 0;
   char sql[1024];
   int n = snprintf(sql, sizeof sql,
                    "SELECT rowid, id, what, t_ms, t_end_ms, located, "
@@ -439,8 +448,14 @@ truce_err truce_index_query(truce_index *ix, const truce_incident_query *q,
     n += snprintf(sql + n, sizeof sql - (size_t)n,
                   " AND rowid IN (SELECT id FROM incident_box WHERE "
                   "max_lon >= ?3 AND min_lon <= ?4 AND max_lat >= ?5 AND "
-                  "min_lat <= ?6) AND east >= ?3 AND west <= ?4 AND north >= "
-                  "?5 AND south <= ?6");
+                  "min_lat <= ?6 UNION SELECT id FROM incident_box WHERE "
+                  "max_lon >= ?3 - 360 AND min_lon <= ?4 - 360 AND max_lat >= "
+                  "?5 AND min_lat <= ?6 UNION SELECT id FROM incident_box "
+                  "WHERE max_lon >= ?3 + 360 AND min_lon <= ?4 + 360 AND "
+                  "max_lat >= ?5 AND min_lat <= ?6) AND north >= ?5 AND south "
+                  "<= ?6 AND ((east >= ?3 AND west <= ?4) OR (east >= ?3 - 360 "
+                  "AND west <= ?4 - 360) OR (east >= ?3 + 360 AND west <= ?4 + "
+                  "360))");
   if (q->what)
     n += snprintf(sql + n, sizeof sql - (size_t)n, " AND what = ?7");
   if (q->party && *q->party)
@@ -464,8 +479,8 @@ truce_err truce_index_query(truce_index *ix, const truce_incident_query *q,
   sqlite3_bind_int64(s, 1, q->to_ms);
   sqlite3_bind_int64(s, 2, q->from_ms);
   if (q->has_bbox) {
-    sqlite3_bind_double(s, 3, q->west_deg);
-    sqlite3_bind_double(s, 4, q->east_deg);
+    sqlite3_bind_double(s, 3, bw);
+    sqlite3_bind_double(s, 4, be);
     sqlite3_bind_double(s, 5, q->south_deg);
     sqlite3_bind_double(s, 6, q->north_deg);
   }

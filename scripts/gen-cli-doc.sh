@@ -10,7 +10,7 @@ echo
 echo '```'
 "$T" help
 echo '```'
-for c in init keygen source submit sign checkpoint show prove verify witness terms assess geo; do
+for c in init keygen source submit sign checkpoint show prove verify witness terms assess fuse reindex incidents geo import simulate; do
   echo
   echo "## truce $c"
   echo

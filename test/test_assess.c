@@ -724,6 +724,126 @@ TEST(holding_by_incident) {
   release(&c);
 }
 
+/* Fire attributed from its triangulated firing position. Two cameras on
+ * ua's ground, 8.9 km apart north-south, each see an explosion (a bearing)
+ * and the direction the fire came from, exactly: fusion places the impact
+ * where the bearings cross and the weapon where the directions of fire
+ * cross (docs/fusion.md, "The firing position"). */
+
+/* A camera at (clat, clon) seeing the explosion at (elat, elon) at time t,
+ * the fire coming from (glat, glon) +- fire_sp degrees; `weapon` a class or
+ * NULL. */
+static void fire_camera(char *buf, size_t cap, const char *t, double clat,
+                        double clon, double elat, double elon, double glat,
+                        double glon, double fire_sp, const char *weapon) {
+  double d, to, from;
+  truce_geodesic_inverse(clat, clon, elat, elon, &d, &to, NULL);
+  truce_geodesic_inverse(clat, clon, glat, glon, &d, &from, NULL);
+  snprintf(buf, cap,
+           "{\"what\":\"explosion\",\"time\":\"%s\",\"precision_s\":5,"
+           "\"where\":{\"observer\":{\"lat\":%.9f,\"lon\":%.9f},"
+           "\"bearing_deg\":%.9f,\"spread_deg\":2},\"fire\":{\"from_deg\":"
+           "%.9f,\"spread_deg\":%g}%s%s%s,\"means\":\"camera\"}",
+           t, clat, clon, to < 0 ? to + 360 : to, from < 0 ? from + 360 : from,
+           fire_sp, weapon ? ",\"weapon\":{\"class\":\"" : "",
+           weapon ? weapon : "", weapon ? "\"}" : "");
+}
+
+/* The ceasefire finding at time t (NULL if none). */
+static json_t *finding_at(const collected *c, const char *t) {
+  for (size_t n = 0;; n++) {
+    json_t *f = nth(c, "ceasefire", "fire", n);
+    if (!f)
+      return NULL;
+    const char *ft = json_string_value(json_object_get(f, "time"));
+    if (ft && strcmp(ft, t) == 0)
+      return f;
+    json_decref(f);
+  }
+}
+
+TEST(fire_triangulated) {
+  static char buf[6][512];
+  /* 1 April: the impact 2.2 km west of the line (ua's ground), the weapon
+   * 7.4 km east of it (ru's), the cameras 15 km west of it, their
+   * directions (+-2) crossing at 33 degrees: the ellipse (about 1.5 km x
+   * 0.5 km) lies on ru's ground. */
+  fire_camera(buf[0], sizeof buf[0], "2017-04-01T10:00:00Z", 48.26, 37.90,
+              48.30, 37.97, 48.30, 38.10, 2, NULL);
+  fire_camera(buf[1], sizeof buf[1], "2017-04-01T10:00:00Z", 48.34, 37.90,
+              48.30, 37.97, 48.30, 38.10, 2, NULL);
+  /* 2 April: the weapon 740 m east of the line, directions +-10: the
+   * ellipse (several km along the range) straddles the line; the
+   * direction of fire decides, from the first camera: ru's ground from
+   * where it crosses the line. */
+  fire_camera(buf[2], sizeof buf[2], "2017-04-02T10:00:00Z", 48.36, 37.88,
+              48.40, 37.95, 48.40, 38.01, 10, NULL);
+  fire_camera(buf[3], sizeof buf[3], "2017-04-02T10:00:00Z", 48.44, 37.88,
+              48.40, 37.95, 48.40, 38.01, 10, NULL);
+  /* 3 April: as on 1 April with mortars, the weapon 9.7 km from the
+   * impact: ru, and the reason says it is beyond a mortar's 8 km. */
+  fire_camera(buf[4], sizeof buf[4], "2017-04-03T10:00:00Z", 48.16, 37.90,
+              48.20, 37.97, 48.20, 38.10, 2, "mortar");
+  fire_camera(buf[5], sizeof buf[5], "2017-04-03T10:00:00Z", 48.24, 37.90,
+              48.20, 37.97, 48.20, 38.10, 2, "mortar");
+  const char *p[] = {buf[0], buf[2], buf[4]}, *k[] = {buf[1], buf[3], buf[5]};
+  uint64_t ep = submit(&pat, p, 3), ek = submit(&cam, k, 3);
+  collected c;
+  CHECK_OK(assess(at("2017-04-01T00:00:00Z"), at("2017-04-04T00:00:00Z"),
+                  &c));
+  CHECK_EQ_U64(c.n, 3);
+  CHECK_EQ_U64(count(&c, "ceasefire", "fire", "ru", NULL), 3);
+  json_t *f = finding_at(&c, "2017-04-01T10:00:00Z");
+  CHECK(f != NULL);
+  if (f) {
+    const char *r = json_string_value(json_object_get(f, "reason"));
+    static const char head[] = "fire triangulated to 48.3000,38.1000 (95% "
+                               "within ";
+    CHECK_MSG(r && strncmp(r, head, sizeof head - 1) == 0, "%s",
+              r ? r : "(none)");
+    CHECK_MSG(r && strstr(r, " m), on ground held by ru") &&
+                  !strstr(r, "direction of fire") && !strstr(r, "impact"),
+              "%s", r ? r : "(none)");
+    /* one finding for the incident: both cameras as evidence */
+    CHECK_EQ_U64(json_array_size(json_object_get(f, "evidence")), 2);
+    CHECK(cites(f, 0, ep, 0));
+    CHECK(cites(f, 1, ek, 0));
+    /* placed at the impact, not at the weapon */
+    double d;
+    truce_geodesic_inverse(json_real_value(json_object_get(f, "lat")),
+                           json_real_value(json_object_get(f, "lon")), 48.30,
+                           37.97, &d, NULL, NULL);
+    CHECK_MSG(d < 50, "finding %.1f m from the impact", d);
+    json_decref(f);
+  }
+  f = finding_at(&c, "2017-04-02T10:00:00Z");
+  CHECK(f != NULL);
+  if (f) {
+    const char *r = json_string_value(json_object_get(f, "reason"));
+    CHECK_MSG(r && strstr(r, "fire triangulated to 48.4000,38.0100") &&
+                  strstr(r, "whose ellipse straddles ground held by ru and "
+                            "ua; by the direction of fire: fire came from ") &&
+                  strstr(r, ", from ground held by ru (from "),
+              "%s", r ? r : "(none)");
+    CHECK_STR(json_string_value(json_object_get(f, "party")), "ru");
+    json_decref(f);
+  }
+  f = finding_at(&c, "2017-04-03T10:00:00Z");
+  CHECK(f != NULL);
+  if (f) {
+    const char *r = json_string_value(json_object_get(f, "reason"));
+    CHECK_MSG(r && strstr(r, "fire triangulated to 48.2000,38.1000") &&
+                  strstr(r, "; 9.7 km from the impact, beyond the 8 km reach "
+                            "of mortar), on ground held by ru"),
+              "%s", r ? r : "(none)");
+    json_decref(f);
+  }
+  /* The reason is in every format; CSV keeps its columns. */
+  CHECK_CONTAINS(c.csv.data, "fire triangulated to 48.3000,38.1000");
+  CHECK_CONTAINS(c.geojson.data, "whose ellipse straddles");
+  release(&c);
+}
+
 int main(void) {
   setup();
   RUN(every_rule_type);
@@ -733,6 +853,7 @@ int main(void) {
   RUN(withdrawal_by_incident);
   RUN(cap_by_incident);
   RUN(holding_by_incident);
+  RUN(fire_triangulated);
   truce_log_close(lg);
   if (!test_failed) {
     char cmd[128];

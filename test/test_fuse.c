@@ -1034,6 +1034,70 @@ TEST(test_index_round_trip) {
     fprintf(stderr, "could not remove %s\n", root);
 }
 
+/* Boxes across the antimeridian: three explosions, at 179.5 E, at
+ * 179.9995 E (its box runs past 180) and at 179.5 W, in an index built
+ * from a fusion alone. A box from 179 E to 179 W (west east of east)
+ * holds all three; 179 E to 180 the first two; 179.999 W to 179 W the
+ * third and the one whose box crosses 180; an ordinary box far away
+ * none. */
+static const hobs dateline[] = {
+    {"camera-1", "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:00Z\","
+                 "\"where\":{\"lat\":-16.5,\"lon\":179.5,\"uncertainty_m\":"
+                 "100},\"means\":\"camera\"}"},
+    {"camera-2", "{\"what\":\"explosion\",\"time\":\"2026-11-01T11:00:00Z\","
+                 "\"where\":{\"lat\":-16.5,\"lon\":179.9995,"
+                 "\"uncertainty_m\":200},\"means\":\"camera\"}"},
+    {"camera-3", "{\"what\":\"explosion\",\"time\":\"2026-11-01T12:00:00Z\","
+                 "\"where\":{\"lat\":-16.5,\"lon\":-179.5,\"uncertainty_m\":"
+                 "100},\"means\":\"camera\"}"},
+};
+
+TEST(test_index_bbox_antimeridian) {
+  char root[64], path[TRUCE_INDEX_PATH_MAX], err[TRUCE_ERR_MAX];
+  snprintf(root, sizeof root, "/tmp/truce-test-index-XXXXXX");
+  if (!mkdtemp(root))
+    SKIP("no temporary folder");
+  snprintf(path, sizeof path, "%s/incidents.sqlite", root);
+  truce_fusion *f = fuse_hand(dateline, 3, NULL);
+  truce_index *ix = NULL;
+  CHECK_OK(truce_index_open(path, TRUCE_INDEX_CREATE, &ix, err));
+  if (f && ix) {
+    CHECK_EQ_U64(truce_fuse_count(f), 3);
+    truce_incident c;
+    CHECK_OK(truce_fuse_incident(f, 1, &c));
+    CHECK(c.east_deg > 180); /* its box runs past the antimeridian */
+    CHECK_OK(truce_index_store(ix, f, 3));
+    truce_incident_query q;
+    truce_incident_query_init(&q);
+    q.has_bbox = 1;
+    q.south_deg = -17;
+    q.north_deg = -16;
+    const struct {
+      double w, e;
+      size_t n;
+    } box[] = {{179, -179, 3},   {179, 180, 2},     {-179.999, -179, 2},
+               {-180, -179.9, 1}, {170, 179, 0},     {-179, 179, 0},
+               {-180, 180, 3},   {179.6, -179.6, 1}};
+    for (size_t i = 0; i < sizeof box / sizeof *box; i++) {
+      q.west_deg = box[i].w;
+      q.east_deg = box[i].e;
+      size_t n = query_count(ix, &q);
+      CHECK_MSG(n == box[i].n, "box %g..%g: %zu incidents, want %zu",
+                box[i].w, box[i].e, n, box[i].n);
+    }
+    /* Out of range: refused, naming why. */
+    q.west_deg = 181;
+    CHECK_RC(truce_index_query(ix, &q, collect_jsonl, NULL), TRUCE_EINVAL);
+    CHECK_CONTAINS(truce_index_errmsg(ix), "[-180, 180]");
+  }
+  truce_index_close(ix);
+  truce_fuse_free(f);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove %s\n", root);
+}
+
 /* The firing position through the index, and an index of schema 1 (no
  * firing position): rebuilt when opened for writing, refused read-only
  * with a message that says so. */
@@ -1115,6 +1179,7 @@ int main(void) {
   RUN(test_shuffled_same_incidents);
   RUN(test_index_round_trip);
   RUN(test_index_fire_and_schema);
+  RUN(test_index_bbox_antimeridian);
   score_free(sim_in);
   if (simdir[0]) {
     char cmd[300];
