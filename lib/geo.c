@@ -593,15 +593,18 @@ static int line_side(const truce_geom *g, const best *bs) {
   return dot3(bs->p, n) >= 0 ? 1 : -1;
 }
 
-truce_err truce_geom_measure(const truce_geom *g, double lat_deg,
-                             double lon_deg, truce_geo_where *out) {
+/* truce_geom_measure; `ahead`: start fetching the index's memory first
+ * (a point alone), or not (points in cell order find it cached). */
+static truce_err measure(const truce_geom *g, double lat_deg, double lon_deg,
+                         truce_geo_where *out, bool ahead) {
   memset(out, 0, sizeof *out);
   if (!g)
     return TRUCE_EINVAL;
   if (!isfinite(lat_deg) || !isfinite(lon_deg) || lat_deg < -90 ||
       lat_deg > 90 || lon_deg < -180 || lon_deg > 180)
     return TRUCE_ERANGE;
-  geo_index_prefetch(g, lat_deg, lon_deg);
+  if (ahead)
+    geo_index_prefetch(g, lat_deg, lon_deg);
   double p[3];
   geo_ecef(lat_deg, lon_deg, p);
   best bs;
@@ -616,7 +619,7 @@ truce_err truce_geom_measure(const truce_geom *g, double lat_deg,
   if (where > 0) {
 #if defined(__GNUC__)
     /* The entries are independent loads: ask for all of them at once. */
-    for (uint32_t i = 0; i < cell.cnt && i < CELL_PREFETCH; i++) {
+    for (uint32_t i = 0; ahead && i < cell.cnt && i < CELL_PREFETCH; i++) {
       uint32_t e = cell.cand[i];
       if (e & GEO_ENTRY_RUN)
         __builtin_prefetch(&g->idx.cap[e & ~GEO_ENTRY_RUN]);
@@ -679,6 +682,11 @@ truce_err truce_geom_measure(const truce_geom *g, double lat_deg,
   return TRUCE_OK;
 }
 
+truce_err truce_geom_measure(const truce_geom *g, double lat_deg,
+                             double lon_deg, truce_geo_where *out) {
+  return measure(g, lat_deg, lon_deg, out, true);
+}
+
 void truce_geodesic_inverse(double lat1_deg, double lon1_deg, double lat2_deg,
                             double lon2_deg, double *dist_m, double *azi1_deg,
                             double *azi2_deg) {
@@ -692,4 +700,71 @@ void truce_geodesic_inverse(double lat1_deg, double lon1_deg, double lat2_deg,
     *azi1_deg = a1;
   if (azi2_deg)
     *azi2_deg = a2;
+}
+
+/* Points measured per sort in truce_geom_measure_many: bounds its
+ * scratch memory (64 bytes a point). */
+#define MANY_CHUNK (1u << 20)
+
+truce_err truce_geom_measure_many(const truce_geom *g, size_t n,
+                                  const double *lat_deg, const double *lon_deg,
+                                  truce_geo_where *out, truce_err *errs) {
+  if (!g || (n && (!lat_deg || !lon_deg || !out)))
+    return TRUCE_EINVAL;
+  size_t cap = n < MANY_CHUNK ? n : MANY_CHUNK;
+  if (cap == 0)
+    return TRUCE_OK;
+  /* Per chunk, a counting sort by top cell: each point's cell, then where
+   * each cell's points start, then the points (as their positions in the
+   * chunk) in cell order, stably. Then the points gathered in that order,
+   * measured, and their answers scattered back: each pass a tight loop of
+   * independent loads or stores, and the measuring reads and writes in
+   * order, leaving the caches to the index. */
+  size_t ncell = (size_t)g->idx.nu * g->idx.nv + 1;
+  uint32_t *cell = truce_malloc(cap * sizeof *cell);
+  uint32_t *ord = truce_malloc(cap * sizeof *ord);
+  size_t *start = truce_malloc((ncell + 1) * sizeof *start);
+  double(*pt)[2] = truce_malloc(cap * sizeof *pt);
+  truce_geo_where *w = truce_malloc(cap * sizeof *w);
+  truce_err first = TRUCE_OK;
+  if (!cell || !ord || !start || !pt || !w) {
+    first = TRUCE_ENOMEM;
+    goto done;
+  }
+  for (size_t at = 0; at < n; at += cap) {
+    size_t m = n - at < cap ? n - at : cap;
+    memset(start, 0, (ncell + 1) * sizeof *start);
+    for (size_t i = 0; i < m; i++) {
+      cell[i] = geo_index_order(g, lat_deg[at + i], lon_deg[at + i]);
+      start[cell[i] + 1]++;
+    }
+    for (size_t c = 1; c <= ncell; c++)
+      start[c] += start[c - 1];
+    for (size_t i = 0; i < m; i++)
+      ord[start[cell[i]]++] = (uint32_t)i;
+    for (size_t k = 0; k < m; k++) {
+      size_t i = at + ord[k];
+      pt[k][0] = lat_deg[i];
+      pt[k][1] = lon_deg[i];
+    }
+    for (size_t k = 0; k < m; k++) {
+      /* (cell[] is free now: it keeps the codes, in sorted order.) */
+      cell[k] = (uint32_t)measure(g, pt[k][0], pt[k][1], &w[k], false);
+    }
+    for (size_t k = 0; k < m; k++) {
+      size_t i = at + ord[k];
+      out[i] = w[k];
+      if (errs)
+        errs[i] = (truce_err)cell[k];
+      if (cell[k] && !first)
+        first = (truce_err)cell[k];
+    }
+  }
+done:
+  truce_free(cell);
+  truce_free(ord);
+  truce_free(start);
+  truce_free(pt);
+  truce_free(w);
+  return first;
 }

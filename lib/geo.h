@@ -319,6 +319,11 @@ void geo_index_free(geo_index *idx);
 int geo_index_cell(const truce_geom *g, double lat_deg, double lon_deg,
                    geo_cell *out);
 
+/* The top cell holding (lat, lon), in [0, nu * nv), or nu * nv outside
+ * the near field: points measured cell by cell share the index's and the
+ * geometry's cache lines. */
+uint32_t geo_index_order(const truce_geom *g, double lat_deg, double lon_deg);
+
 /* Start fetching the root of (lat, lon)'s quadtree, so that the memory
  * latency overlaps the arithmetic the caller does meanwhile. */
 void geo_index_prefetch(const truce_geom *g, double lat_deg, double lon_deg);

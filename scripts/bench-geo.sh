@@ -118,4 +118,4 @@ if [ -n "$started" ]; then
 else
   "$B/bench/bench_geo" run "$FRONT" "$T/points.csv" "$RUNS"
 fi
-"$B/bench/bench_geo" scale "$FRONT" "$T/points.csv" 50000
+"$B/bench/bench_geo" scale "$FRONT" "$T/points.csv" 200000

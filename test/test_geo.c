@@ -1468,6 +1468,94 @@ TEST(test_allocation_failures) {
   truce_geom_free(ok);
 }
 
+/* truce_geom_measure_many gives, point for point, what
+ * truce_geom_measure gives (compared byte for byte, on a second geometry
+ * loaded from the same text so that neither index is shared), with
+ * points out of range refused one by one and the rest still measured. */
+static void many_vs_one(const char *doc, double la0, double la1, double lo0,
+                        double lo1, size_t n) {
+  truce_geom *g = NULL, *h = NULL;
+  CHECK_OK(truce_geom_parse(doc, strlen(doc), &g, errbuf));
+  CHECK_OK(truce_geom_parse(doc, strlen(doc), &h, errbuf));
+  double *lat = calloc(n, sizeof *lat), *lon = calloc(n, sizeof *lon);
+  truce_geo_where *w = calloc(n, sizeof *w);
+  truce_err *e = calloc(n, sizeof *e);
+  if (!g || !h || !lat || !lon || !w || !e)
+    goto done;
+  for (size_t i = 0; i < n; i++) {
+    lat[i] = unif(la0, la1);
+    lon[i] = unif(lo0, lo1);
+  }
+  /* Some refused: not finite, out of range. */
+  lat[n / 3] = NAN;
+  lon[n / 2] = 181;
+  lat[n - 1] = -90.5;
+  CHECK_RC(truce_geom_measure_many(g, n, lat, lon, w, e), TRUCE_ERANGE);
+  size_t diff = 0, refused = 0;
+  for (size_t i = 0; i < n; i++) {
+    truce_geo_where one;
+    truce_err rc = truce_geom_measure(h, lat[i], lon[i], &one);
+    diff += rc != e[i] || memcmp(&one, &w[i], sizeof one) != 0;
+    refused += e[i] == TRUCE_ERANGE;
+  }
+  CHECK_MSG(diff == 0, "%zu of %zu differ", diff, n);
+  CHECK(refused == 3);
+  /* Without errs, all valid: TRUCE_OK and the same answers. */
+  size_t bad[3] = {n / 3, n / 2, n - 1};
+  for (int k = 0; k < 3; k++) {
+    lat[bad[k]] = lat[0];
+    lon[bad[k]] = lon[0];
+  }
+  CHECK_OK(truce_geom_measure_many(g, n, lat, lon, w, NULL));
+  for (int k = 0; k < 3; k++)
+    CHECK(memcmp(&w[bad[k]], &w[0], sizeof *w) == 0);
+done:
+  truce_geom_free(g);
+  truce_geom_free(h);
+  free(lat);
+  free(lon);
+  free(w);
+  free(e);
+}
+
+TEST(test_measure_many) {
+  /* An area with a hole and an island, points over it and far beyond
+   * its near field; a line across the antimeridian. */
+  many_vs_one(
+      "{\"type\":\"MultiPolygon\",\"coordinates\":[[[[37.3,48.1],[37.35,"
+      "48.1],[37.35,48.15],[37.3,48.1]]],[[[37.05,48.05],[37.05,48.15],[37.15,"
+      "48.15],[37.15,48.05],[37.05,48.05]],[[37,48],[37.2,48],[37.2,48.2],[37,"
+      "48.2],[37,48]]]]}",
+      40, 56, 30, 45, 20000);
+  many_vs_one("{\"type\":\"LineString\",\"coordinates\":[[178,-17],[179.5,"
+              "-16.5],[-179.2,-16],[-178,-16.4]]}",
+              -25, -8, -180, 180, 20000);
+  /* Nothing to measure; NULL arrays; the scratch refused. */
+  truce_geom *g = NULL;
+  const char *doc = "{\"type\":\"LineString\",\"coordinates\":[[37,48],[38,"
+                    "48.5]]}";
+  CHECK_OK(truce_geom_parse(doc, strlen(doc), &g, errbuf));
+  if (!g)
+    return;
+  double la[2] = {48.2, 47}, lo[2] = {37.5, 38};
+  truce_geo_where w[2];
+  memset(w, 0x5a, sizeof w);
+  CHECK_OK(truce_geom_measure_many(g, 0, NULL, NULL, NULL, NULL));
+  CHECK_RC(truce_geom_measure_many(g, 2, NULL, lo, w, NULL), TRUCE_EINVAL);
+  CHECK_RC(truce_geom_measure_many(NULL, 2, la, lo, w, NULL), TRUCE_EINVAL);
+  truce_test_fail_alloc(1);
+  truce_err rc = truce_geom_measure_many(g, 2, la, lo, w, NULL);
+  truce_test_fail_alloc(0);
+  CHECK_RC(rc, TRUCE_ENOMEM);
+  truce_geo_where want;
+  memset(&want, 0x5a, sizeof want);
+  CHECK(memcmp(&w[0], &want, sizeof want) == 0); /* nothing written */
+  CHECK_OK(truce_geom_measure_many(g, 2, la, lo, w, NULL));
+  truce_geo_where one = measure(g, 47, 38);
+  CHECK(memcmp(&w[1], &one, sizeof one) == 0);
+  truce_geom_free(g);
+}
+
 typedef struct job {
   const truce_geom *g;
   const double (*pts)[2];
@@ -1552,5 +1640,6 @@ int main(void) {
   RUN(test_areas_which_oblast);
   RUN(test_allocation_failures);
   RUN(test_threads);
+  RUN(test_measure_many);
   return test_done("test_geo");
 }
