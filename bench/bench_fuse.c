@@ -12,6 +12,10 @@
  *       observation's centre (the point, the middle of the range, or the
  *       observer of a bare bearing) as little-endian doubles (lat, lon in
  *       radians) for DBSCAN.
+ *   bench_fuse run N SEED POINTS.bin INCIDENTS.jsonl
+ *       the same, then writes every incident as a JSON line (after the
+ *       figures above, untimed): a hash of it tells whether a change to
+ *       fusion changed its results.
  *   bench_fuse quality
  *       fuses the simulator's default scenario and prints the quality
  *       floors (precision, recall, merges, triangulation error) as
@@ -66,7 +70,33 @@ static long maxrss_kb(void) {
 
 #define DEG (M_PI / 180)
 
-static int run(size_t n, uint64_t seed, const char *points) {
+/* Every incident as a JSON line into path. */
+static int write_incidents(truce_fusion *f, const char *path) {
+  FILE *out = fopen(path, "w");
+  if (!out) {
+    perror(path);
+    return 1;
+  }
+  truce_buf b;
+  truce_buf_init(&b, 1u << 30);
+  int bad = 0;
+  for (size_t i = 0; !bad && i < truce_fuse_count(f); i++) {
+    truce_incident c;
+    b.len = 0;
+    bad = truce_fuse_incident(f, i, &c) != TRUCE_OK ||
+          truce_incident_format(&c, TRUCE_FORMAT_JSONL, &b) != TRUCE_OK ||
+          fwrite(b.data, 1, b.len, out) != b.len;
+  }
+  truce_buf_release(&b);
+  if (fclose(out) != 0 || bad) {
+    fprintf(stderr, "%s: could not write the incidents\n", path);
+    return 1;
+  }
+  return 0;
+}
+
+static int run(size_t n, uint64_t seed, const char *points,
+               const char *incidents) {
   rs = seed;
   FILE *pf = fopen(points, "wb");
   if (!pf) {
@@ -197,8 +227,9 @@ static int run(size_t n, uint64_t seed, const char *points) {
          (double)rss1 / 1024, (double)rss1 * 1024 / (double)n,
          (double)rss0 * 1024 / (double)n, (double)held / (double)n);
   printf("TRUCE_FUSE_CPU_SECONDS=%.6f\n", cpu);
+  int bad = incidents ? write_incidents(f, incidents) : 0;
   truce_fuse_free(f);
-  return 0;
+  return bad;
 }
 
 /* The default scenario with another seed, fused and scored into *r. */
@@ -322,12 +353,12 @@ static int quality(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 5 && strcmp(argv[1], "run") == 0)
+  if ((argc == 5 || argc == 6) && strcmp(argv[1], "run") == 0)
     return run(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10),
-               argv[4]);
+               argv[4], argc == 6 ? argv[5] : NULL);
   if (argc == 2 && strcmp(argv[1], "quality") == 0)
     return quality();
-  fprintf(stderr, "usage: bench_fuse run N SEED POINTS.bin | bench_fuse "
-                  "quality\n");
+  fprintf(stderr, "usage: bench_fuse run N SEED POINTS.bin [INCIDENTS.jsonl] "
+                  "| bench_fuse quality\n");
   return 2;
 }

@@ -1,8 +1,9 @@
 /*
  * fuse.c: fusion of observations into incidents (docs/fusion.md).
  *
- * Owns: the compact per-observation record (120 bytes, not the 3 KB
- * truce_obs), the space-time grid that finds candidates, the greedy
+ * Owns: the compact per-observation record (104 bytes, not the 3 KB
+ * truce_obs; what few observations say, fire and weapons, beside it),
+ * the space-time grid that finds candidates, the greedy
  * assignment around the best-located observations, the incident's
  * position (one weighted least-squares fit of points, bearings and
  * distance ranges on the tangent plane: bearing.c's geodesic functions
@@ -20,6 +21,13 @@
  * observations gives the same incidents and ids. The passes take the
  * observations in an order with provably the same result that sweeps
  * time once (sort_obs), for the cache; single thread.
+ *
+ * Speed: the work is dominated by memory (a million records, moved twice
+ * and read in passes) and by the grid's lookups. Shortcuts taken here
+ * (a cell skipped as out of reach, a delay or an angle not computed
+ * where its bound decides) are bounded with wide margins so that every
+ * decision, and so every incident, is the same as without them; the
+ * benchmark's incidents are compared byte for byte (docs/fusion.md).
  */
 #include "internal.h"
 
@@ -65,28 +73,37 @@
 enum { K_POINT = 1, K_REGION = 2, K_LOS = 3 };
 enum { G_EXPLOSION = 1, G_FIRE, G_WEAPON, G_OTHER };
 
-/* One observation, reduced to what fusion needs. */
+/* One observation, reduced to what fusion needs. What few observations
+ * say (a direction of fire, a weapon, a calibre, a count beyond 65534)
+ * is in its fext, so that the record every observation has stays small:
+ * the passes read a million of them, twice moved. */
 typedef struct fob {
   uint64_t index;
   uint32_t pos;
-  uint32_t inc;      /* the incident (after run), UINT32_MAX: none yet */
+  uint32_t ext;      /* its fext + 1 (truce_fusion.ext), 0: none */
   int64_t t0, t1;    /* its time interval (precision or window) */
   double lat, lon;   /* centre of its region, or the observer (LOS) */
   double olat, olon; /* the observer (bearings), else = lat, lon */
   float sxx, sxy, syy; /* covariance of the region (m^2; x east, y north) */
   float bearing, spread, dmin, dmax; /* bearings (spread: +- degrees) */
+  uint16_t src;
+  uint16_t count; /* FOB_COUNT_EXT: in its fext */
+  int16_t key; /* size_key()'s class, floor(4 log2), once run starts */
+  uint8_t what, kind, means, is_window, minutes, spare;
+} fob;
+/* the documented budget (docs/fusion.md, "Performance and memory") */
+_Static_assert(sizeof(fob) == 104, "fob is 104 bytes");
+#define FOB_COUNT_EXT UINT16_MAX
+
+typedef struct fext {
   float fire_from, calibre;
   uint32_t count;
-  uint16_t src, system; /* system: interned + 1, 0: none */
-  uint8_t what, kind, weapon, means;
-  uint8_t has_fire, is_window, minutes, pass; /* pass: obs_class() */
-  int16_t key; /* size_key()'s class, floor(4 log2), once run starts */
+  uint16_t system; /* interned + 1, 0: none */
   uint16_t fire_spread; /* the direction of fire's spread, in 0.01
                            degree (1..18000); 0: none the bearing
                            functions accept (not triangulated) */
-} fob;
-/* the documented budget (docs/fusion.md, "Performance and memory") */
-_Static_assert(sizeof(fob) == 120, "fob is 120 bytes");
+  uint8_t has_fire, weapon;
+} fext;
 
 /* An incident while it forms: anchored on its seed, which does not move
  * (so joining cannot chain). */
@@ -114,12 +131,23 @@ typedef struct fsum {
   uint32_t fire_at; /* the firing position: fire[fire_at - 1]; 0: none */
 } fsum;
 
+/* An incident's time while it is summarised: its members' latest
+ * start, earliest end, earliest start. */
+typedef struct itime {
+  int64_t lo, hi, mn;
+} itime;
+
 typedef struct fsrc {
   char *name;
   char *party;
   unsigned means;
   double reliability;
 } fsrc;
+
+/* region_plane's exp(-2 sr^2) and exp(-sr^2 / 2), for the last sr. */
+typedef struct spread_memo {
+  double sr, e2, e12;
+} spread_memo;
 
 typedef struct gent {
   uint64_t key;
@@ -130,6 +158,8 @@ struct truce_fusion {
   truce_fuse_opts opt;
   fob *obs;
   size_t nobs, capobs;
+  fext *ext; /* (fob.ext) */
+  size_t next, capext;
   fsrc *src;
   size_t nsrc, capsrc;
   char **sys; /* canonical system names, interned */
@@ -146,6 +176,9 @@ struct truce_fusion {
   gent *ent;
   size_t nent, capent;
   double cos_ref;
+  double mx_min; /* metres per degree east at every latitude seen (mpd's
+                    lower bound; 0 beyond 85 degrees) */
+  unsigned hbits; /* slot_of's block: 2^hbits slots per time bucket */
   int64_t tmin;
   uint32_t stamp;
   double smax[NGRID]; /* largest anchor sigma in each grid */
@@ -154,7 +187,19 @@ struct truce_fusion {
 #define TBITS 65536
   uint64_t tocc[NGRID][TBITS / 64];
   size_t ngrid[NGRID]; /* anchors in each grid */
+  /* While run forms the incidents, in one block (ibuf: n incidents at
+   * most, each observation alone; only what is used is touched): */
+  uint32_t *oinc;   /* each observation's incident (by its place during
+                       run), UINT32_MAX: none yet; not in the records, so
+                       that the passes only read those */
+  uint32_t *icount; /* per incident, how many members */
+  itime *itm;       /* and their times (summarise's t_ms) */
+  void *ibuf;
+  void *keep[2]; /* run's sort arrays, kept for inc and ent (their pages
+                    are mapped: a fresh page costs a fault and zeroing) */
   uint32_t *members; /* observations by incident, then (index, pos) */
+  const uint32_t *istart; /* while run sorts them: where each incident's
+                             members begin */
   fsum *sum;         /* incidents, ordered by (t_ms, id) */
   char *parties;     /* party lists, NUL-separated */
   size_t nparties, capparties;
@@ -163,10 +208,16 @@ struct truce_fusion {
   uint32_t *srcmark, srcstamp; /* per source: summarise's marks */
   double *srcbest;
   uint16_t *srclist;
+  uint32_t *srcparty;   /* per source: its party's rank by name */
+  const char **pnames;  /* the parties' names, by rank */
+  uint32_t lastp[16], nlastp, lastoff; /* the last party list added */
   truce_ellipse *fire; /* firing positions (fsum.fire_at) */
   size_t nfire, capfire;
   truce_bearing *fb; /* fire_position's lines of sight */
   size_t capfb;
+  spread_memo memo; /* region_plane's */
+  uint64_t *scr; /* run's scratch buffer (scratch()) */
+  size_t capscr; /* its bytes */
   char err[TRUCE_ERR_MAX];
 };
 
@@ -291,6 +342,16 @@ static int group_of(uint8_t w) {
   }
 }
 
+/* An observation's rarer fields (fob.ext); none: all zero. */
+static const fext *ext_of(const truce_fusion *f, const fob *o) {
+  static const fext none;
+  return o->ext ? &f->ext[o->ext - 1] : &none;
+}
+
+static uint32_t count_of(const truce_fusion *f, const fob *o) {
+  return o->count != FOB_COUNT_EXT ? o->count : ext_of(f, o)->count;
+}
+
 /* Can observation o belong to incident c? (what, weapon) */
 static bool compatible(const truce_fusion *f, const finc *c, const fob *o) {
   int g = group_of(o->what);
@@ -299,9 +360,10 @@ static bool compatible(const truce_fusion *f, const finc *c, const fob *o) {
   if (g == G_OTHER)
     return o->what == f->obs[c->seed].what;
   if (g == G_WEAPON) {
-    if (o->weapon != c->weapon)
+    const fext *x = ext_of(f, o);
+    if (x->weapon != c->weapon)
       return false;
-    if (o->system && c->system && o->system != c->system)
+    if (x->system && c->system && x->system != c->system)
       return false;
   }
   return true;
@@ -312,6 +374,19 @@ static bool compatible(const truce_fusion *f, const finc *c, const fob *o) {
 /* Below this middle distance a bearing's region is computed on the plane
  * (region_plane); beyond it, geodesically (truce_bearing_region). */
 #define REGION_PLANE_M 50000.0
+
+/* exp(-2 sr^2) and exp(-sr^2 / 2) for a bearing's sigma sr (radians),
+ * remembered for the last sr: sources report few spreads, and a million
+ * bearings would call exp two million times. */
+static void spread_exps(spread_memo *m, double sr, double *e2, double *e12) {
+  if (!(sr == m->sr)) {
+    m->e2 = exp(-2 * sr * sr);
+    m->e12 = exp(-sr * sr / 2);
+    m->sr = sr;
+  }
+  *e2 = m->e2;
+  *e12 = m->e12;
+}
 
 /* The region of a bearing with a distance range, as truce_bearing_region
  * gives it (the same centre, along-track and cross-track variances, in
@@ -327,16 +402,17 @@ static bool compatible(const truce_fusion *f, const finc *c, const fob *o) {
  * 0.001 of the region's smallest sigma. The geodesic function is still
  * used beyond 50 km or 70 degrees. Fusion's reported positions come from
  * solve(), not from these centres: they only find and rank candidates. */
-static void region_plane(const truce_bearing *b, double *lat, double *lon,
-                         double *sxx, double *sxy, double *syy) {
+static void region_plane(const truce_bearing *b, spread_memo *memo,
+                         double *lat, double *lon, double *sxx, double *sxy,
+                         double *syy) {
   double mid = (b->dist_min_m + b->dist_max_m) / 2, az = b->bearing_deg * DEG;
-  double my, mx, conv = 0;
+  double my, mx, my0, mx0, conv = 0;
+  mpd(b->lat_deg, &my0, &mx0);
   /* Twice: the chord runs at the mean of the azimuths at its ends, the
    * bearing turned by half the convergence the first pass finds. */
   for (int pass = 0; pass < 2; pass++) {
     double a = az + conv / 2, dx = mid * sin(a), dy = mid * cos(a);
-    mpd(b->lat_deg, &my, &mx);
-    mpd(b->lat_deg + dy / my / 2, &my, &mx); /* at the middle latitude */
+    mpd(b->lat_deg + dy / my0 / 2, &my, &mx); /* at the middle latitude */
     *lat = b->lat_deg + dy / my;
     *lon = wrap180(b->lon_deg + dx / mx);
     conv = wrap180(*lon - b->lon_deg) * DEG *
@@ -346,8 +422,10 @@ static void region_plane(const truce_bearing *b, double *lat, double *lon,
   /* as truce_bearing_region: uniform distance, normal angle */
   double sa = (b->dist_max_m - b->dist_min_m) / sqrt(12);
   double sr = b->spread_deg / 2 * DEG, ed2 = mid * mid + sa * sa;
-  double c2 = (1 + exp(-2 * sr * sr)) / 2;
-  double va = ed2 * c2 - 2 * mid * mid * exp(-sr * sr / 2) + mid * mid;
+  double e2, e12; /* exp(-2 sr^2), exp(-sr^2 / 2): a spread's, once */
+  spread_exps(memo, sr, &e2, &e12);
+  double c2 = (1 + e2) / 2;
+  double va = ed2 * c2 - 2 * mid * mid * e12 + mid * mid;
   double vc = ed2 * (1 - c2);
   if (va < 0)
     va = 0;
@@ -369,6 +447,7 @@ truce_err truce_fuse_new(const truce_fuse_opts *opts, truce_fusion **out) {
     f->opt = *opts;
   else
     truce_fuse_defaults(&f->opt);
+  f->memo.sr = NAN; /* nothing remembered */
   if (!(f->opt.k_sigma > 0) || !(f->opt.los_range_m > 0) ||
       !(f->opt.time_slack_ms >= 0) || !(f->opt.min_sigma_m > 0)) {
     truce_free(f);
@@ -399,8 +478,12 @@ void truce_fuse_free(truce_fusion *f) {
   truce_free(f->sys);
   truce_free(f->src);
   truce_free(f->obs);
+  truce_free(f->ext);
   truce_free(f->order);
   truce_free(f->inc);
+  truce_free(f->ibuf);
+  truce_free(f->keep[0]);
+  truce_free(f->keep[1]);
   truce_free(f->heads);
   truce_free(f->occ);
   truce_free(f->ent);
@@ -411,8 +494,11 @@ void truce_fuse_free(truce_fusion *f) {
   truce_free(f->srcmark);
   truce_free(f->srcbest);
   truce_free(f->srclist);
+  truce_free(f->srcparty);
+  truce_free(f->pnames);
   truce_free(f->fire);
   truce_free(f->fb);
+  truce_free(f->scr);
   truce_free(f);
 }
 
@@ -516,10 +602,13 @@ truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
   memset(b, 0, sizeof *b);
   b->index = index;
   b->pos = pos;
-  b->inc = UINT32_MAX;
   b->src = (uint16_t)source;
   b->what = (uint8_t)o->what;
-  b->count = o->count ? o->count : 1;
+  uint32_t count = o->count ? o->count : 1;
+  fext x;
+  memset(&x, 0, sizeof x);
+  x.count = count;
+  b->count = (uint16_t)(count < FOB_COUNT_EXT ? count : FOB_COUNT_EXT);
   b->means = 0;
   unsigned m = o->means ? o->means : f->src[source].means;
   for (unsigned k = 0; k < TRUCE_MEANS_COUNT; k++)
@@ -557,7 +646,7 @@ truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
                  (tb.dist_min_m + tb.dist_max_m) / 2 <= REGION_PLANE_M &&
                  fabs(tb.lat_deg) <= 70;
     if (plane)
-      region_plane(&tb, &rlat, &rlon, &xx, &xy, &yy);
+      region_plane(&tb, &f->memo, &rlat, &rlon, &xx, &xy, &yy);
     if (!plane && tb.dist_max_m > 0 &&
         truce_bearing_region(&tb, &e, NULL) == TRUCE_OK) {
       ellipse_cov(&e, &xx, &xy, &yy);
@@ -583,25 +672,42 @@ truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
     b->sxx = b->syy = (float)(s * s);
   }
   if (o->has_fire) {
-    b->has_fire = 1;
-    b->fire_from = (float)o->fire_from_deg;
+    x.has_fire = 1;
+    x.fire_from = (float)o->fire_from_deg;
     /* towards the weapon, from the observer or the point itself
      * (fire_position); a direction the bearing functions refuse still
      * counts in the mean direction */
     truce_bearing fb;
     if (truce_fire_bearing_from_obs(o, &fb, NULL) == TRUCE_OK) {
       double cd = round(fb.spread_deg * 100);
-      b->fire_spread = (uint16_t)(cd < 1 ? 1 : cd > 18000 ? 18000 : cd);
+      x.fire_spread = (uint16_t)(cd < 1 ? 1 : cd > 18000 ? 18000 : cd);
     }
   }
   truce_weapon_class cls = TRUCE_WEAPON_NONE;
   double cal = 0;
   unsigned flags = 0;
-  truce_obs_classify(o, &cls, &cal, &flags);
-  b->weapon = (uint8_t)cls;
-  b->calibre = (float)cal;
-  if (o->system[0] && intern_system(f, o->system, &b->system))
+  /* no weapon, calibre or system named: nothing to classify (NONE, 0),
+   * as truce_obs_classify would find, most observations */
+  if (o->weapon != TRUCE_WEAPON_NONE || o->calibre_mm != 0 || o->system[0])
+    truce_obs_classify(o, &cls, &cal, &flags);
+  x.weapon = (uint8_t)cls;
+  x.calibre = (float)cal;
+  if (o->system[0] && intern_system(f, o->system, &x.system))
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  b->ext = 0;
+  if (x.has_fire || x.weapon || x.calibre != 0 || x.system ||
+      b->count == FOB_COUNT_EXT) {
+    if (f->next == f->capext) {
+      size_t nc = f->capext ? f->capext + f->capext / 2 : 64;
+      fext *p = truce_realloc(f->ext, nc * sizeof *p);
+      if (!p)
+        return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+      f->ext = p;
+      f->capext = nc;
+    }
+    f->ext[f->next++] = x;
+    b->ext = (uint32_t)f->next;
+  }
   f->nobs++;
   return TRUCE_OK;
 }
@@ -611,7 +717,8 @@ size_t truce_fuse_nobs(const truce_fusion *f) { return f ? f->nobs : 0; }
 size_t truce_fuse_bytes(const truce_fusion *f) {
   if (!f)
     return 0;
-  return f->capobs * sizeof(fob) + f->capinc * sizeof(finc) +
+  return f->capobs * sizeof(fob) + f->capext * sizeof(fext) +
+         f->capinc * sizeof(finc) +
          f->capent * sizeof(gent) + (f->hmask + 1) * sizeof(uint32_t) +
          (f->occ ? (f->omask + 1) / 8 : 0) +
          (f->order ? f->nobs * sizeof(uint32_t) : 0) +
@@ -681,27 +788,31 @@ static size_t hash64(uint64_t k) {
   return (size_t)k;
 }
 
-/* The slot of a key: each time bucket owns a block of 4096 slots, so the
- * passes, which go forward in time, stay in a few blocks of the table. */
+/* The slot of a key: each time bucket owns a block of 2^hbits slots
+ * (about twice the observations of an average fine time bucket:
+ * truce_fuse_run), so the passes, which go forward in time, stay in a
+ * few dense blocks of the table. */
 static size_t slot_of(const truce_fusion *f, uint64_t key, size_t h) {
-  return ((size_t)(key & 0x1FFFFF) * 4096 + (h & 4095)) & f->hmask;
+  return (((size_t)(key & 0x1FFFFF) << f->hbits) +
+          (h & (((size_t)1 << f->hbits) - 1))) &
+         f->hmask;
 }
 
-/* The occupancy bit of a key, in a block of 32768 bits (4 KB) per time
- * bucket: most cells a query visits hold no anchor, and this answers
- * them from a few kilobytes that stay in the cache, where the hash
- * table's heads would be a cache miss each. A set bit may be another
- * key's (then the chain is walked for nothing); a clear bit is never
- * wrong. */
-static bool occupied(const truce_fusion *f, uint64_t key, size_t h) {
-  size_t b = ((size_t)(key & 0x1FFFFF) * 32768 + ((h >> 16) & 32767)) &
-             f->omask;
-  return f->occ[b >> 6] >> (b & 63) & 1;
+/* The occupancy bit of a key, in a block of 8 bits per slot of the
+ * table (2^(hbits + 3)) per time bucket: most cells a query visits hold
+ * no anchor, and this answers them from a few kilobytes that stay in the
+ * cache, where the hash table's heads would be a cache miss each. A set
+ * bit may be another key's (then the chain is walked for nothing); a
+ * clear bit is never wrong. */
+static size_t occ_bit(const truce_fusion *f, uint64_t key, size_t h) {
+  unsigned ob = f->hbits + 3;
+  return (((size_t)(key & 0x1FFFFF) << ob) +
+          ((h >> 16) & (((size_t)1 << ob) - 1))) &
+         f->omask;
 }
 
 static void occupy(truce_fusion *f, uint64_t key, size_t h) {
-  size_t b = ((size_t)(key & 0x1FFFFF) * 32768 + ((h >> 16) & 32767)) &
-             f->omask;
+  size_t b = occ_bit(f, key, h);
   f->occ[b >> 6] |= 1ull << (b & 63);
 }
 
@@ -730,20 +841,48 @@ static bool grid_has_time(const truce_fusion *f, int grid, int64_t t0,
 static double cell_m(int grid) {
   return grid == 2 ? COARSE_CELL_M : grid ? MID_CELL_M : FINE_CELL_M;
 }
-static int64_t span_ms(int grid) {
-  return grid == 2 ? COARSE_SPAN_MS : grid ? MID_SPAN_MS : FINE_SPAN_MS;
+
+/* (int64_t)floor(x) without the library call (a call per cell corner
+ * counts in the grid's walks): the same wherever that is defined,
+ * |x| < 2^63. */
+static int64_t floor_i64(double x) {
+  int64_t t = (int64_t)x; /* towards zero */
+  return t - ((double)t > x);
 }
 
 static void cell_of(const truce_fusion *f, int grid, double lat, double lon,
                     int64_t *cx, int64_t *cy) {
   double c = cell_m(grid);
-  *cy = (int64_t)floor(lat * 111000.0 / c);
-  *cx = (int64_t)floor(lon * 111320.0 * f->cos_ref / c);
+  *cy = floor_i64(lat * 111000.0 / c);
+  *cx = floor_i64(lon * 111320.0 * f->cos_ref / c);
+}
+
+/* The cells of the square of side 2 reach_m around (lat, lon), as
+ * cell_of gives its corners (the reach limited to 64 cells, a bound on
+ * the work). */
+static void square_cells(const truce_fusion *f, int grid, double lat,
+                         double lon, double reach_m, int64_t *x0,
+                         int64_t *y0, int64_t *x1, int64_t *y1) {
+  double c = cell_m(grid);
+  if (reach_m > 64 * c)
+    reach_m = 64 * c;
+  double dlat = reach_m / 111000.0, dlon = reach_m / (111320.0 * f->cos_ref);
+  cell_of(f, grid, lat - dlat, lon - dlon, x0, y0);
+  cell_of(f, grid, lat + dlat, lon + dlon, x1, y1);
 }
 
 static int64_t bucket_of(const truce_fusion *f, int grid, int64_t t) {
   int64_t d = t - f->tmin;
-  return d < 0 ? 0 : d / span_ms(grid);
+  if (d < 0)
+    return 0;
+  switch (grid) { /* each grid's span, a constant: no division instruction */
+  case 0:
+    return d / FINE_SPAN_MS;
+  case 1:
+    return d / MID_SPAN_MS;
+  default:
+    return d / COARSE_SPAN_MS;
+  }
 }
 
 static truce_err grid_put(truce_fusion *f, int grid, uint32_t inc) {
@@ -778,53 +917,110 @@ static truce_err grid_put(truce_fusion *f, int grid, uint32_t inc) {
  * lon) and whose time buckets meet [t0, t1] (slack included). Each once. */
 typedef void (*visit_fn)(truce_fusion *f, uint32_t inc, void *ctx);
 
-static void grid_visit_stamped(truce_fusion *f, int grid, double lat,
-                               double lon, double reach_m, int64_t t0,
-                               int64_t t1, visit_fn fn, void *ctx,
-                               uint32_t stamp);
+/* The keys a query visits, probed in batches: each key's occupancy bit
+ * at once (a few kilobytes, in the cache), then the occupied keys'
+ * slots, their chains, the incidents found, each step's memory fetched
+ * for the whole batch before it is read, so that the cache misses of
+ * one batch overlap instead of following one another. The incidents
+ * found are the same, in another order; the choice among them does not
+ * depend on the order (visit_located, visit_los: the best score, then
+ * the seed first by citation). */
+#define PROBE_BATCH 64
+typedef struct probes {
+  truce_fusion *f;
+  visit_fn fn;
+  void *ctx;
+  uint32_t stamp;
+  size_t n;
+  uint64_t key[PROBE_BATCH];
+  size_t slot[PROBE_BATCH];
+} probes;
+
+static void probes_init(probes *p, truce_fusion *f, visit_fn fn, void *ctx) {
+  p->f = f;
+  p->fn = fn;
+  p->ctx = ctx;
+  p->stamp = ++f->stamp;
+  p->n = 0;
+}
+
+static void probes_visit(probes *p, const uint32_t *inc, size_t n) {
+  truce_fusion *f = p->f;
+  for (size_t q = 0; q < n; q++) {
+    if (f->inc[inc[q]].stamp == p->stamp)
+      continue; /* filed in two of the buckets visited */
+    f->inc[inc[q]].stamp = p->stamp;
+    p->fn(f, inc[q], p->ctx);
+  }
+}
+
+static void probes_flush(probes *p) {
+  truce_fusion *f = p->f;
+  size_t m = p->n;
+  uint32_t head[PROBE_BATCH], found[PROBE_BATCH];
+  for (size_t q = 0; q < m; q++) {
+    head[q] = f->heads[p->slot[q]];
+    if (head[q])
+      PREFETCH(&f->ent[head[q] - 1]);
+  }
+  size_t nf = 0;
+  for (size_t q = 0; q < m; q++)
+    for (uint32_t e = head[q]; e; e = f->ent[e - 1].next) {
+      const gent *g = &f->ent[e - 1];
+      if (g->key != p->key[q])
+        continue;
+      PREFETCH(&f->inc[g->inc]);
+      if (nf == PROBE_BATCH) {
+        probes_visit(p, found, nf);
+        nf = 0;
+      }
+      found[nf++] = g->inc;
+    }
+  probes_visit(p, found, nf);
+  p->n = 0;
+}
+
+/* Probe the buckets b0..b1 of cell (x, y): cell_key, slot_of and
+ * occ_bit, for each bucket of one cell. */
+static inline void probes_cell(probes *p, int grid, int64_t x, int64_t y,
+                               int64_t b0, int64_t b1) {
+  truce_fusion *f = p->f;
+  uint64_t ck = cell_key(grid, x, y, 0);
+  size_t hk = hash64(ck >> 21); /* the cell's */
+  unsigned hb = f->hbits, ob = hb + 3;
+  size_t hlo = hk & (((size_t)1 << hb) - 1),
+         olo = (hk >> 16) & (((size_t)1 << ob) - 1);
+  for (int64_t tb = b0; tb <= b1; tb++) {
+    size_t t = (size_t)tb & 0x1FFFFF;
+    size_t bit = ((t << ob) + olo) & f->omask;
+    if (!(f->occ[bit >> 6] >> (bit & 63) & 1))
+      continue;
+    size_t s = ((t << hb) + hlo) & f->hmask;
+    PREFETCH(&f->heads[s]);
+    p->key[p->n] = ck | t;
+    p->slot[p->n] = s;
+    if (++p->n == PROBE_BATCH)
+      probes_flush(p);
+  }
+}
 
 static void grid_visit(truce_fusion *f, int grid, double lat, double lon,
                        double reach_m, int64_t t0, int64_t t1, visit_fn fn,
                        void *ctx) {
-  grid_visit_stamped(f, grid, lat, lon, reach_m, t0, t1, fn, ctx, ++f->stamp);
-}
-
-/* The same, with the caller's stamp: incidents already visited under it
- * (by an earlier call) are skipped. */
-static void grid_visit_stamped(truce_fusion *f, int grid, double lat,
-                               double lon, double reach_m, int64_t t0,
-                               int64_t t1, visit_fn fn, void *ctx,
-                               uint32_t stamp) {
   /* the cells that meet the square of side 2 reach_m around the point
    * (a bound on the work: reaches beyond 64 cells are not searched) */
-  double c = cell_m(grid);
-  if (reach_m > 64 * c)
-    reach_m = 64 * c;
-  double dlat = reach_m / 111000.0, dlon = reach_m / (111320.0 * f->cos_ref);
   int64_t x0, y0, x1, y1;
-  cell_of(f, grid, lat - dlat, lon - dlon, &x0, &y0);
-  cell_of(f, grid, lat + dlat, lon + dlon, &x1, &y1);
+  square_cells(f, grid, lat, lon, reach_m, &x0, &y0, &x1, &y1);
   int64_t slack = bucket_slack_ms(f);
   int64_t b0 = bucket_of(f, grid, t0 - slack), b1 = bucket_of(f, grid, t1 + slack);
   if (b1 - b0 > 512)
     b1 = b0 + 512;
+  probes p;
+  probes_init(&p, f, fn, ctx);
   for (int64_t y = y0; y <= y1; y++)
-    for (int64_t x = x0; x <= x1; x++) {
-      size_t hk = hash64(cell_key(grid, x, y, 0) >> 21); /* the cell's */
-      for (int64_t tb = b0; tb <= b1; tb++) {
-        uint64_t key = cell_key(grid, x, y, tb);
-        if (!occupied(f, key, hk))
-          continue;
-        for (uint32_t e = f->heads[slot_of(f, key, hk)]; e;
-             e = f->ent[e - 1].next) {
-          const gent *g = &f->ent[e - 1];
-          if (g->key != key || f->inc[g->inc].stamp == stamp)
-            continue;
-          f->inc[g->inc].stamp = stamp;
-          fn(f, g->inc, ctx);
-        }
-      }
-    }
+    for (int64_t x = x0; x <= x1; x++)
+      probes_cell(&p, grid, x, y, b0, b1);
+  probes_flush(&p);
 }
 
 /* The cells along a line of sight: for each row of cells it crosses, the
@@ -841,13 +1037,8 @@ typedef struct rows {
 /* The square of side 2 reach_m around a point, added to r. */
 static void rows_add(const truce_fusion *f, int grid, double lat, double lon,
                      double reach_m, rows *r) {
-  double c = cell_m(grid);
-  if (reach_m > 64 * c)
-    reach_m = 64 * c;
-  double dlat = reach_m / 111000.0, dlon = reach_m / (111320.0 * f->cos_ref);
   int64_t x0, y0, x1, y1;
-  cell_of(f, grid, lat - dlat, lon - dlon, &x0, &y0);
-  cell_of(f, grid, lat + dlat, lon + dlon, &x1, &y1);
+  square_cells(f, grid, lat, lon, reach_m, &x0, &y0, &x1, &y1);
   if (r->n == 0) {
     r->y0 = y0;
   } else if (y0 < r->y0) { /* shift the rows down to start at y0 */
@@ -881,31 +1072,60 @@ static void rows_add(const truce_fusion *f, int grid, double lat, double lon,
   }
 }
 
+/* A line of sight's band: which cells of its rows can hold an anchor
+ * visit_los would accept. Such an anchor lies within range, ahead of the
+ * observer, and at most across metres off the line (k times the sigma
+ * at the range, with the grid's largest anchor sigma); a cell whose
+ * every point fails one of these (on the observer's plane, frame_xy's)
+ * is not probed. The bounds are loose by a metre and a relative 1e-5,
+ * far beyond rounding, so no anchor the test would accept is missed:
+ * the incidents found that can pass are the same as from every cell of
+ * the rows. */
+typedef struct band {
+  double lat, lon, my, mx; /* the observer's plane (frame) */
+  double ux, uy;           /* the line's direction, east and north */
+  double across, range;
+} band;
+
+#define BAND_MARGIN_M 1.0
+
 static void grid_visit_rows(truce_fusion *f, int grid, const rows *r,
-                            int64_t t0, int64_t t1, visit_fn fn, void *ctx) {
+                            const band *q, int64_t t0, int64_t t1,
+                            visit_fn fn, void *ctx) {
   int64_t slack = bucket_slack_ms(f);
   int64_t b0 = bucket_of(f, grid, t0 - slack),
           b1 = bucket_of(f, grid, t1 + slack);
   if (b1 - b0 > 512)
     b1 = b0 + 512;
-  uint32_t stamp = ++f->stamp;
-  for (int64_t i = 0; i < r->n; i++)
+  /* a cell's centre (cell_of, inverted) as an offset on the observer's
+   * plane, x * wx + ox east, y * wy + oy north; the band's bounds widened
+   * by how far its corners, the margin added, lie from the centre across
+   * and along the line */
+  double c = cell_m(grid), wlon = c / (111320.0 * f->cos_ref),
+         wlat = c / 111000.0, m = BAND_MARGIN_M;
+  double wx = wlon * q->mx, ox = (0.5 * wlon - q->lon) * q->mx,
+         wy = wlat * q->my, oy = (0.5 * wlat - q->lat) * q->my;
+  double hx = wx / 2 + m, hy = wy / 2 + m;
+  double across = q->across + hx * fabs(q->uy) + hy * fabs(q->ux),
+         behind = -(hx * fabs(q->ux) + hy * fabs(q->uy)),
+         far = q->range + len2d(hx, hy), wrap = 180 * q->mx - hx;
+  probes p;
+  probes_init(&p, f, fn, ctx);
+  for (int64_t i = 0; i < r->n; i++) {
+    int64_t y = r->y0 + i;
+    double cy = (double)y * wy + oy;
     for (int64_t x = r->x0[i]; x <= r->x1[i]; x++) {
-      size_t hk = hash64(cell_key(grid, x, r->y0 + i, 0) >> 21);
-      for (int64_t tb = b0; tb <= b1; tb++) {
-        uint64_t key = cell_key(grid, x, r->y0 + i, tb);
-        if (!occupied(f, key, hk))
-          continue;
-        for (uint32_t e = f->heads[slot_of(f, key, hk)]; e;
-             e = f->ent[e - 1].next) {
-          const gent *g = &f->ent[e - 1];
-          if (g->key != key || f->inc[g->inc].stamp == stamp)
-            continue;
-          f->inc[g->inc].stamp = stamp;
-          fn(f, g->inc, ctx);
-        }
-      }
+      double cx = (double)x * wx + ox;
+      double cross = cx * q->uy - cy * q->ux, along = cx * q->ux + cy * q->uy;
+      /* a cell frame_xy would wrap across the antimeridian is kept */
+      bool skip = fabs(cx) < wrap &&
+                  (fabs(cross) > across || along < behind ||
+                   cx * cx + cy * cy > far * far);
+      if (!skip)
+        probes_cell(&p, grid, x, y, b0, b1);
     }
+  }
+  probes_flush(&p);
 }
 
 /* ---- assignment ---- */
@@ -915,6 +1135,9 @@ typedef struct best {
   uint32_t inc;
   double score;
   frame fr; /* at the observation (located) or its observer (LOS) */
+  double nx, ny, sr; /* a line of sight: across it, its sigma (radians) */
+  bool heard; /* its time depends on where (event_time) */
+  double oc;  /* heard: its observer's distance on fr (metres) */
 } best;
 
 /* Do two time intervals allow one event? They must overlap (with the
@@ -928,12 +1151,16 @@ typedef struct best {
 /* When the event happened, by an observation, if it was at (lat, lon):
  * what was heard (audio, acoustic sensors) is corrected for the sound's
  * travel from there to the observer. */
+static bool heard(const fob *o) {
+  unsigned m = o->means ? 1u << (o->means - 1) : 0;
+  return o->kind != K_POINT && (m & (TRUCE_MEANS_AUDIO | TRUCE_MEANS_ACOUSTIC));
+}
+
 static void event_time(const fob *o, double lat, double lon, int64_t *t0,
                        int64_t *t1) {
   *t0 = o->t0;
   *t1 = o->t1;
-  unsigned m = o->means ? 1u << (o->means - 1) : 0;
-  if (o->kind == K_POINT || !(m & (TRUCE_MEANS_AUDIO | TRUCE_MEANS_ACOUSTIC)))
+  if (!heard(o))
     return;
   double dx, dy;
   offset(o->olat, o->olon, lat, lon, &dx, &dy);
@@ -952,6 +1179,43 @@ static bool time_meets(const truce_fusion *f, const finc *c, const fob *o) {
   /* two windows: the event's span, stated twice */
   return !(c->is_window && o->is_window) ||
          (llabs(t0 - c->t0) <= s && llabs(t1 - c->t1) <= s);
+}
+
+/* time_meets, deciding without the sound's delay where it cannot matter:
+ * far_m, when not negative, bounds the distance event_time measures
+ * from o's observer to c's anchor, so the delay lies in [0, D]; if the
+ * intervals meet (or miss) for every delay in that range, that is the
+ * answer, else time_meets finds the delay (a cosine). Two windows:
+ * time_meets. */
+static bool time_meets_within(const truce_fusion *f, const finc *c,
+                              const fob *o, double far_m) {
+  if (far_m >= 0 && far_m < 1e7 && !(c->is_window && o->is_window)) {
+    int64_t d = (int64_t)(far_m / SOUND_MPS * 1000) + 1;
+    int64_t s = 2 * (int64_t)f->opt.time_slack_ms +
+                (c->minutes ? 60000 : 1000) + (o->minutes ? 60000 : 1000);
+    if (o->t0 - d > c->t1 + s || c->t0 > o->t1 + s)
+      return false;
+    if (o->t0 <= c->t1 + s && c->t0 <= o->t1 - d + s)
+      return true;
+  }
+  return time_meets(f, c, o);
+}
+
+/* Bounds for time_meets_within: how much longer offset()'s distance
+ * (scaled at the middle latitude of its two points) can be than the
+ * same distance on a plane at a third point, when all three lie within
+ * PLANE_NEAR_M of each other and below PLANE_NEAR_LAT degrees of
+ * latitude: the scale east changes by tan(lat) per radian, at most
+ * 2.75 x 0.0095 (2.6%) there; 5% is allowed, and a metre. Beyond those
+ * bounds no bound is given (the delay is computed). */
+#define PLANE_NEAR_M 60000.0
+#define PLANE_NEAR_LAT 70.0
+#define PLANE_STRETCH 1.05
+
+static double far_bound(double plane_m, double lat) {
+  return plane_m <= PLANE_NEAR_M && fabs(lat) <= PLANE_NEAR_LAT
+             ? plane_m * PLANE_STRETCH + 1
+             : -1;
 }
 
 /* How far apart in time, as a squared number of half-widths: ranks the
@@ -978,8 +1242,18 @@ static void visit_located(truce_fusion *f, uint32_t i, void *ctx) {
   best *b = ctx;
   const finc *c = &f->inc[i];
   const fob *o = b->o;
-  if (!compatible(f, c, o) || !time_meets(f, c, o))
+  /* the tests in the order cheapest first: time_meets finds the sound's
+   * delay (a cosine) for what was heard */
+  if (!compatible(f, c, o) || (!b->heard && !time_meets(f, c, o)))
     return;
+  if (b->fr.my == 0) { /* the plane, once a candidate needs it */
+    frame_init(&b->fr, o->lat, o->lon);
+    if (b->heard) {
+      double ox, oy;
+      frame_xy(&b->fr, o->olat, o->olon, &ox, &oy);
+      b->oc = len2d(ox, oy);
+    }
+  }
   double dx, dy;
   frame_xy(&b->fr, c->lat, c->lon, &dx, &dy);
   double a = (double)c->sxx + o->sxx, bb = (double)c->sxy + o->sxy,
@@ -991,6 +1265,16 @@ static void visit_located(truce_fusion *f, uint32_t i, void *ctx) {
   double k = f->opt.k_sigma;
   if (m2 > k * k)
     return;
+  if (b->heard) {
+    /* the observer to the anchor, on this plane: at most the observer
+     * to o's centre (b->oc, from los or region) and on to the anchor */
+    double far = far_bound(b->oc + len2d(dx, dy), o->lat);
+    if (far >= 0 && (fabs(o->lon) > 179 || fabs(c->lon) > 179 ||
+                     fabs(c->lat) > PLANE_NEAR_LAT))
+      far = -1; /* near the antimeridian or a pole: computed */
+    if (!time_meets_within(f, c, o, far))
+      return;
+  }
   m2 += time_score(f, c, o);
   if (m2 < b->score || (m2 == b->score && seed_first(f, i, b->inc))) {
     b->score = m2;
@@ -1004,20 +1288,26 @@ static void visit_los(truce_fusion *f, uint32_t i, void *ctx) {
   best *b = ctx;
   const finc *c = &f->inc[i];
   const fob *o = b->o;
-  if (!compatible(f, c, o) || !time_meets(f, c, o))
+  if (!compatible(f, c, o))
     return;
   double dx, dy;
   frame_xy(&b->fr, c->lat, c->lon, &dx, &dy);
   double dist = len2d(dx, dy);
   if (dist > f->opt.los_range_m || dist < 1)
     return;
+  /* (fr is at the observer) */
+  double far = far_bound(dist, o->olat);
+  if (far >= 0 && (fabs(o->olon) > 179 || fabs(c->lon) > 179 ||
+                   fabs(c->lat) > PLANE_NEAR_LAT))
+    far = -1;
+  if (!time_meets_within(f, c, o, far))
+    return;
   double off = wrap180(atan2(dx, dy) / DEG - o->bearing);
   if (fabs(off) >= 90)
     return;
   double cross = dist * sin(fabs(off) * DEG);
-  double sr = o->spread / 2 * DEG;
+  double sr = b->sr, nx = b->nx, ny = b->ny; /* (los_join) */
   /* the anchor's variance across the line of sight */
-  double bt = o->bearing * DEG, nx = cos(bt), ny = -sin(bt);
   double va = c->sxx * nx * nx + 2 * c->sxy * nx * ny + c->syy * ny * ny;
   double s2 = dist * sr * dist * sr + va;
   double m2 = cross * cross / s2;
@@ -1044,6 +1334,29 @@ static truce_err room_for_incident(truce_fusion *f) {
   return TRUCE_OK;
 }
 
+/* A new incident q: no members yet. */
+static void members_none(truce_fusion *f, uint32_t q) {
+  f->itm[q].lo = INT64_MIN;
+  f->itm[q].hi = f->itm[q].mn = INT64_MAX;
+  f->icount[q] = 0;
+}
+
+/* Observation oi joins incident q (once): its incident, the incident's
+ * count and time, kept as the passes go (not by reading the records
+ * again afterwards). */
+static void assign(truce_fusion *f, uint32_t oi, uint32_t q) {
+  const fob *o = &f->obs[oi];
+  itime *t = &f->itm[q];
+  f->oinc[oi] = q;
+  f->icount[q]++;
+  if (o->t0 > t->lo)
+    t->lo = o->t0;
+  if (o->t1 < t->hi)
+    t->hi = o->t1;
+  if (o->t0 < t->mn)
+    t->mn = o->t0;
+}
+
 static truce_err new_incident(truce_fusion *f, uint32_t seed, double lat,
                               double lon, double sxx, double sxy, double syy,
                               uint32_t *out) {
@@ -1063,8 +1376,8 @@ static truce_err new_incident(truce_fusion *f, uint32_t seed, double lat,
   c->minutes = o->minutes;
   c->seed = seed;
   c->group = (uint8_t)group_of(o->what);
-  c->weapon = o->weapon;
-  c->system = o->system;
+  c->weapon = ext_of(f, o)->weapon;
+  c->system = ext_of(f, o)->system;
   double s = sigma_max(sxx, sxy, syy);
   double reach = f->opt.k_sigma * M_SQRT2 * s;
   int64_t span = c->t1 - c->t0;
@@ -1072,6 +1385,7 @@ static truce_err new_incident(truce_fusion *f, uint32_t seed, double lat,
             : reach <= MID_CELL_M && span <= MID_SPAN_MS / 2 ? 1
                                                              : 2;
   *out = (uint32_t)f->ninc++;
+  members_none(f, *out);
   if (s > f->smax[c->grid])
     f->smax[c->grid] = s;
   f->ngrid[c->grid]++;
@@ -1080,8 +1394,8 @@ static truce_err new_incident(truce_fusion *f, uint32_t seed, double lat,
 
 static truce_err join_or_seed(truce_fusion *f, uint32_t oi) {
   fob *o = &f->obs[oi];
-  best b = {o, UINT32_MAX, DBL_MAX, {0, 0, 0, 0}};
-  frame_init(&b.fr, o->lat, o->lon);
+  best b = {o, UINT32_MAX, DBL_MAX, {0, 0, 0, 0}, 0, 0, 0, heard(o), 0};
+  /* b.fr: set by visit_located when needed */
   double so = sigma_max(o->sxx, o->sxy, o->syy), k = f->opt.k_sigma;
   for (int grid = 0; grid < NGRID; grid++) {
     if (!f->ngrid[grid] || !grid_has_time(f, grid, o->t0, o->t1))
@@ -1091,28 +1405,41 @@ static truce_err join_or_seed(truce_fusion *f, uint32_t oi) {
     grid_visit(f, grid, o->lat, o->lon, reach, o->t0, o->t1, visit_located,
                &b);
   }
-  if (b.inc != UINT32_MAX) {
-    o->inc = b.inc;
-    return TRUCE_OK;
-  }
-  return new_incident(f, oi, o->lat, o->lon, o->sxx, o->sxy, o->syy,
-                      &o->inc);
+  truce_err rc = TRUCE_OK;
+  if (b.inc == UINT32_MAX)
+    rc = new_incident(f, oi, o->lat, o->lon, o->sxx, o->sxy, o->syy, &b.inc);
+  if (!rc)
+    assign(f, oi, b.inc);
+  return rc;
 }
 
 static truce_err los_join(truce_fusion *f, uint32_t oi) {
   fob *o = &f->obs[oi];
-  best b = {o, UINT32_MAX, DBL_MAX, {0, 0, 0, 0}};
+  best b = {o, UINT32_MAX, DBL_MAX, {0, 0, 0, 0}, 0, 0, 0, heard(o), 0};
   frame_init(&b.fr, o->olat, o->olon);
   double range = f->opt.los_range_m, bt = o->bearing * DEG;
-  double my, mx;
-  mpd(o->olat, &my, &mx);
+  double my = b.fr.my, mx = b.fr.mx; /* mpd(o->olat) */
+  band q;
+  q.lat = o->olat;
+  q.lon = o->olon;
+  q.my = my;
+  q.mx = mx;
+  q.ux = sin(bt);
+  q.uy = cos(bt);
+  b.nx = q.uy; /* visit_los: across the line */
+  b.ny = -q.ux;
+  b.sr = o->spread / 2 * DEG;
+  q.range = range + BAND_MARGIN_M;
   for (int grid = 0; grid < NGRID; grid++) {
     if (!f->ngrid[grid] || !grid_has_time(f, grid, o->t0, o->t1))
       continue;
     /* along the line of sight, in steps of half a cell, the cells that
      * reach across it as far as an incident could lie off it there */
     double sa = f->smax[grid], c = cell_m(grid), sb = o->spread / 2 * DEG;
-    double ux = sin(bt) / mx, uy = cos(bt) / my;
+    double ux = q.ux / mx, uy = q.uy / my;
+    double srr = range * sb;
+    q.across = f->opt.k_sigma * sqrt(srr * srr + 1.00001 * sa * sa) * 1.00001 +
+               BAND_MARGIN_M;
     rows r;
     r.n = 0;
     r.y0 = 0;
@@ -1121,10 +1448,10 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
       double across = f->opt.k_sigma * sqrt(sr * sr + sa * sa) + c / 4;
       rows_add(f, grid, o->olat + t * uy, o->olon + t * ux, across, &r);
     }
-    grid_visit_rows(f, grid, &r, o->t0, o->t1, visit_los, &b);
+    grid_visit_rows(f, grid, &r, &q, o->t0, o->t1, visit_los, &b);
   }
   if (b.inc != UINT32_MAX)
-    o->inc = b.inc;
+    assign(f, oi, b.inc);
   return TRUCE_OK;
 }
 
@@ -1136,6 +1463,12 @@ static bool solve(const truce_fusion *f, const uint32_t *idx, size_t n,
 static bool crossing(const truce_fusion *f, uint32_t ia, uint32_t ib,
                      truce_ellipse *e) {
   const fob *a = &f->obs[ia], *b = &f->obs[ib];
+  /* too far apart for certain, without offset()'s cosine: its metres
+   * per degree are at least these (mpd) */
+  double far = 2 * f->opt.los_range_m * (1 + 1e-9) + 1;
+  if (fabs(b->olat - a->olat) * 110571.0 > far ||
+      fabs(wrap180(b->olon - a->olon)) * f->mx_min > far)
+    return false;
   double dx, dy;
   offset(a->olat, a->olon, b->olat, b->olon, &dx, &dy);
   double base = len2d(dx, dy);
@@ -1185,10 +1518,10 @@ static bool pair_times(const truce_fusion *f, const fob *a, const fob *b,
 static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
   truce_err rc = TRUCE_OK;
   for (size_t i = 0; !rc && i < n; i++) {
-    fob *a = &f->obs[los[i]];
-    if (a->inc != UINT32_MAX)
+    const fob *a = &f->obs[los[i]];
+    if (f->oinc[los[i]] != UINT32_MAX)
       continue;
-    if ((rc = los_join(f, los[i])) || a->inc != UINT32_MAX)
+    if ((rc = los_join(f, los[i])) || f->oinc[los[i]] != UINT32_MAX)
       continue;
     double bestm = DBL_MAX;
     truce_ellipse be;
@@ -1197,9 +1530,11 @@ static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
       const fob *b = &f->obs[los[j]];
       if (b->t0 > a->t1 + 2 * (int64_t)f->opt.time_slack_ms + 60000)
         break; /* los[] is in canonical order: by t0 */
-      if (b->inc != UINT32_MAX || group_of(b->what) != group_of(a->what) ||
+      if (f->oinc[los[j]] != UINT32_MAX ||
+          group_of(b->what) != group_of(a->what) ||
           (group_of(a->what) == G_OTHER && a->what != b->what) ||
-          (group_of(a->what) == G_WEAPON && a->weapon != b->weapon))
+          (group_of(a->what) == G_WEAPON &&
+           ext_of(f, a)->weapon != ext_of(f, b)->weapon))
         continue;
       truce_ellipse e;
       /* the same event is seen at the same time: the closest in time,
@@ -1217,11 +1552,12 @@ static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
       continue; /* alone: an incident of its own, without position */
     double xx, xy, yy;
     ellipse_cov(&be, &xx, &xy, &yy);
-    fob *b = &f->obs[los[bj]];
+    uint32_t q;
     if ((rc = new_incident(f, los[i], be.lat_deg, be.lon_deg, xx, xy, yy,
-                           &a->inc)))
+                           &q)))
       break;
-    b->inc = a->inc;
+    assign(f, los[i], q);
+    assign(f, los[bj], q);
   }
   return rc;
 }
@@ -1231,9 +1567,9 @@ static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
 static truce_err los_last(truce_fusion *f, const uint32_t *los, size_t n) {
   truce_err rc = TRUCE_OK;
   for (size_t i = 0; !rc && i < n; i++) {
-    fob *a = &f->obs[los[i]];
-    if (a->inc != UINT32_MAX || (rc = los_join(f, los[i])) ||
-        a->inc != UINT32_MAX)
+    const fob *a = &f->obs[los[i]];
+    if (f->oinc[los[i]] != UINT32_MAX || (rc = los_join(f, los[i])) ||
+        f->oinc[los[i]] != UINT32_MAX)
       continue;
     if ((rc = room_for_incident(f)))
       return rc;
@@ -1245,7 +1581,9 @@ static truce_err los_last(truce_fusion *f, const uint32_t *los, size_t n) {
     c->t1 = a->t1;
     c->seed = los[i];
     c->group = (uint8_t)group_of(a->what);
-    a->inc = (uint32_t)f->ninc++;
+    uint32_t q = (uint32_t)f->ninc++;
+    members_none(f, q);
+    assign(f, los[i], q);
   }
   return rc;
 }
@@ -1307,11 +1645,75 @@ static truce_err add_parties(truce_fusion *f, const char **names, size_t n,
   return TRUCE_OK;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+#define PARTIES_MAX 16
+_Static_assert(PARTIES_MAX <= 16, "truce_fusion.lastp holds PARTIES_MAX");
+
+/* The sine and cosine of an angle in degrees, to about 1e-9 (a
+ * quadrant, then series on +-45 degrees): for tests whose margin is far
+ * wider, where libm's sin and cos would cost more than the test saves. */
+static void approx_sincos(double deg, double *sn, double *cs) {
+  double k = floor(deg / 90 + 0.5);
+  double r = (deg - 90 * k) * DEG, r2 = r * r;
+  double sr = r * (1 - r2 / 6 * (1 - r2 / 20 * (1 - r2 / 42 * (1 - r2 / 72))));
+  double cr = 1 - r2 / 2 * (1 - r2 / 12 * (1 - r2 / 30 * (1 - r2 / 56 *
+                                                        (1 - r2 / 90))));
+  int q = (int)(k - 4 * floor(k / 4)); /* 0..3 */
+  *sn = q == 0 ? sr : q == 1 ? cr : q == 2 ? -sr : -cr;
+  *cs = q == 0 ? cr : q == 1 ? -sr : q == 2 ? -cr : sr;
 }
 
-#define PARTIES_MAX 16
+/* One observation's part in solve(), on its plane: computed once, not
+ * at every step (the same values in the same operations: the fit is
+ * unchanged). */
+typedef struct sterm {
+  int kind;
+  bool inv;           /* a point with an inverse covariance */
+  double px, py;      /* the point, or the region's centre */
+  double ox, oy;      /* the observer (bearings) */
+  double axx, axy, ayy; /* the inverse covariance (det > 0) */
+  double bearing, w;  /* bearings: the angle, its weight */
+  double sb, cb;      /* and its sine and cosine, to 1e-8 (approx_sincos) */
+  double mid, wr;     /* regions: the middle distance, its weight */
+} sterm;
+
+static void sterm_of(const frame *fr, const fob *o, sterm *t) {
+  t->kind = o->kind;
+  double det = (double)o->sxx * o->syy - (double)o->sxy * o->sxy;
+  t->inv = det > 0;
+  if (t->inv) {
+    frame_xy(fr, o->lat, o->lon, &t->px, &t->py);
+    t->axx = o->syy / det;
+    t->axy = -o->sxy / det;
+    t->ayy = o->sxx / det;
+  }
+  if (o->kind == K_POINT)
+    return;
+  frame_xy(fr, o->olat, o->olon, &t->ox, &t->oy);
+  double sb = (double)o->spread / 2 * DEG;
+  t->bearing = o->bearing;
+  t->w = 1 / (sb * sb);
+  approx_sincos(t->bearing, &t->sb, &t->cb);
+  if (o->kind == K_REGION) {
+    double sr = ((double)o->dmax - o->dmin) / sqrt(12);
+    if (sr < 1)
+      sr = 1;
+    t->mid = ((double)o->dmin + o->dmax) / 2;
+    t->wr = 1 / (sr * sr);
+  }
+}
+
+/* The terms of up to SOLVE_TERMS observations are kept; beyond, each is
+ * computed where it is needed. */
+#define SOLVE_TERMS 32
+
+static const sterm *solve_term(const truce_fusion *f, const frame *fr,
+                               const uint32_t *idx, size_t k,
+                               const sterm *kept, sterm *tmp) {
+  if (k < SOLVE_TERMS)
+    return &kept[k];
+  sterm_of(fr, &f->obs[idx[k]], tmp);
+  return tmp;
+}
 
 /* The position that best fits observations (indices into f->obs), by
  * weighted least squares on the tangent plane at (rlat, rlon): a point
@@ -1330,33 +1732,31 @@ static bool solve(const truce_fusion *f, const uint32_t *idx, size_t n,
   bool distinct = false;
   frame fr;
   frame_init(&fr, rlat, rlon);
+  sterm kept[SOLVE_TERMS], tmp;
+  for (size_t k = 0; k < n && k < SOLVE_TERMS; k++)
+    sterm_of(&fr, &f->obs[idx[k]], &kept[k]);
   double fx = 0, fy = 0; /* the first observer */
   /* start: the points' weighted mean, else the anchor (x, y given) */
   double ixx = 0, ixy = 0, iyy = 0, bx = 0, by = 0;
   for (size_t k = 0; k < n; k++) {
-    const fob *o = &f->obs[idx[k]];
-    double dx, dy;
-    if (o->kind != K_POINT) {
-      frame_xy(&fr, o->olat, o->olon, &dx, &dy);
+    const sterm *t = solve_term(f, &fr, idx, k, kept, &tmp);
+    if (t->kind != K_POINT) {
       if (nb++ == 0) {
-        fx = dx;
-        fy = dy;
+        fx = t->ox;
+        fy = t->oy;
       } else if (!distinct) {
-        distinct = len2d(dx - fx, dy - fy) >= 50;
+        distinct = len2d(t->ox - fx, t->oy - fy) >= 50;
       }
-      if (o->kind == K_LOS)
+      if (t->kind == K_LOS)
         continue;
     }
-    double det = (double)o->sxx * o->syy - (double)o->sxy * o->sxy;
-    if (!(det > 0))
+    if (!t->inv)
       continue;
-    frame_xy(&fr, o->lat, o->lon, &dx, &dy);
-    double axx = o->syy / det, axy = -o->sxy / det, ayy = o->sxx / det;
-    ixx += axx;
-    ixy += axy;
-    iyy += ayy;
-    bx += axx * dx + axy * dy;
-    by += axy * dx + ayy * dy;
+    ixx += t->axx;
+    ixy += t->axy;
+    iyy += t->ayy;
+    bx += t->axx * t->px + t->axy * t->py;
+    by += t->axy * t->px + t->ayy * t->py;
   }
   double det0 = ixx * iyy - ixy * ixy;
   if (det0 > 0) {
@@ -1367,42 +1767,33 @@ static bool solve(const truce_fusion *f, const uint32_t *idx, size_t n,
   for (int it = 0; it < 20; it++) {
     double a11 = 0, a12 = 0, a22 = 0, g1 = 0, g2 = 0;
     for (size_t k = 0; k < n; k++) {
-      const fob *o = &f->obs[idx[k]];
-      double dx, dy;
-      if (o->kind == K_POINT) {
-        double det = (double)o->sxx * o->syy - (double)o->sxy * o->sxy;
-        if (!(det > 0))
+      const sterm *t = solve_term(f, &fr, idx, k, kept, &tmp);
+      if (t->kind == K_POINT) {
+        if (!t->inv)
           continue;
-        frame_xy(&fr, o->lat, o->lon, &dx, &dy);
-        double axx = o->syy / det, axy = -o->sxy / det, ayy = o->sxx / det;
-        double rx = x - dx, ry = y - dy;
-        a11 += axx;
-        a12 += axy;
-        a22 += ayy;
-        g1 += axx * rx + axy * ry;
-        g2 += axy * rx + ayy * ry;
+        double rx = x - t->px, ry = y - t->py;
+        a11 += t->axx;
+        a12 += t->axy;
+        a22 += t->ayy;
+        g1 += t->axx * rx + t->axy * ry;
+        g2 += t->axy * rx + t->ayy * ry;
         continue;
       }
-      frame_xy(&fr, o->olat, o->olon, &dx, &dy);
-      double ux = x - dx, uy = y - dy, r2 = ux * ux + uy * uy;
+      double ux = x - t->ox, uy = y - t->oy, r2 = ux * ux + uy * uy;
       if (r2 < 1)
         r2 = 1;
       double r = sqrt(r2);
       /* bearing: residual in radians */
-      double sb = (double)o->spread / 2 * DEG;
-      double res = wrap180(atan2(ux, uy) / DEG - o->bearing) * DEG;
-      double jx = uy / r2, jy = -ux / r2, w = 1 / (sb * sb);
+      double res = wrap180(atan2(ux, uy) / DEG - t->bearing) * DEG;
+      double jx = uy / r2, jy = -ux / r2, w = t->w;
       a11 += w * jx * jx;
       a12 += w * jx * jy;
       a22 += w * jy * jy;
       g1 += w * jx * res;
       g2 += w * jy * res;
-      if (o->kind == K_REGION) {
-        double sr = ((double)o->dmax - o->dmin) / sqrt(12);
-        if (sr < 1)
-          sr = 1;
-        double rr = r - ((double)o->dmin + o->dmax) / 2;
-        double kx = ux / r, ky = uy / r, wr = 1 / (sr * sr);
+      if (t->kind == K_REGION) {
+        double rr = r - t->mid;
+        double kx = ux / r, ky = uy / r, wr = t->wr;
         a11 += wr * kx * kx;
         a12 += wr * kx * ky;
         a22 += wr * ky * ky;
@@ -1431,14 +1822,21 @@ static bool solve(const truce_fusion *f, const uint32_t *idx, size_t n,
   if (!isfinite(x) || !isfinite(y) || len2d(x, y) > 2 * f->opt.los_range_m +
                                           1e6)
     return false;
-  /* every bearing must look towards it */
+  /* every bearing must look towards it: less than 90 degrees off, where
+   * the direction's dot product with the bearing's is positive; within
+   * 1e-6 of the right angle (far beyond approx_sincos's error), by the
+   * angle itself */
   for (size_t k = 0; k < n; k++) {
-    const fob *o = &f->obs[idx[k]];
-    if (o->kind == K_POINT)
+    const sterm *t = solve_term(f, &fr, idx, k, kept, &tmp);
+    if (t->kind == K_POINT)
       continue;
-    double dx, dy;
-    frame_xy(&fr, o->olat, o->olon, &dx, &dy);
-    double off = wrap180(atan2(x - dx, y - dy) / DEG - o->bearing);
+    double ux = x - t->ox, uy = y - t->oy;
+    double dot = ux * t->sb + uy * t->cb, tol = 1e-6 * (fabs(ux) + fabs(uy));
+    if (dot > tol)
+      continue;
+    if (dot < -tol)
+      return false;
+    double off = wrap180(atan2(ux, uy) / DEG - t->bearing);
     if (fabs(off) >= 90)
       return false;
   }
@@ -1635,7 +2033,8 @@ static truce_err fire_position(truce_fusion *f, size_t first, size_t n,
   bool distinct = false;
   for (size_t k = first; k < first + n && nb < TRUCE_TRIANGULATE_MAX; k++) {
     const fob *o = mob(f, k);
-    if (!o->fire_spread)
+    const fext *x = ext_of(f, o);
+    if (!x->fire_spread)
       continue;
     if (nb == f->capfb) {
       size_t nc = f->capfb ? 2 * f->capfb : 16;
@@ -1651,8 +2050,8 @@ static truce_err fire_position(truce_fusion *f, size_t first, size_t n,
     memset(b, 0, sizeof *b);
     b->lat_deg = o->olat; /* the observer, or the point itself */
     b->lon_deg = o->olon;
-    b->bearing_deg = o->fire_from;
-    b->spread_deg = o->fire_spread / 100.0;
+    b->bearing_deg = x->fire_from;
+    b->spread_deg = x->fire_spread / 100.0;
     if (o->kind == K_POINT) {
       double r = 2 * sqrt((double)o->sxx);
       b->origin_radius_m = fmin(r, TRUCE_TRIANGULATE_MAX_M);
@@ -1702,9 +2101,40 @@ static truce_err fire_position(truce_fusion *f, size_t first, size_t n,
   return TRUCE_OK;
 }
 
-static truce_err summarise(truce_fusion *f, size_t first, size_t n,
-                           fsum *s) {
-  memset(s, 0, sizeof *s);
+/* The word most of members[first, first + n) use; ties: the first in
+ * the vocabulary's order. Counted among the members themselves (an
+ * incident has a few): the same as counting every word. */
+static unsigned what_most(const truce_fusion *f, size_t first, size_t n) {
+  unsigned top = 0, most = 0;
+  if (n > 16) { /* many: by counting every word */
+    unsigned whatn[TRUCE_WHAT_COUNT] = {0};
+    for (size_t k = first; k < first + n; k++)
+      whatn[mob(f, k)->what]++;
+    for (unsigned w = 1; w < TRUCE_WHAT_COUNT; w++)
+      if (whatn[w] > whatn[top])
+        top = w;
+    return top;
+  }
+  for (size_t k = first; k < first + n; k++) {
+    unsigned w = mob(f, k)->what, c = 0;
+    if (w == top || (most && w > top && most >= n - (k - first)))
+      continue; /* counted, or cannot win */
+    for (size_t j = k; j < first + n; j++)
+      c += mob(f, j)->what == w;
+    /* earlier members never have w: it would have been counted then */
+    if (c > most || (c == most && w < top)) {
+      most = c;
+      top = w;
+    }
+  }
+  return top;
+}
+
+static truce_err summarise(truce_fusion *f, uint32_t inc, size_t first,
+                           size_t n, fsum *s) {
+  /* inc: the incident, its members at members[first, first + n) */
+  static const fsum zero; /* (a copy, not memset's rep stos) */
+  *s = zero;
   s->first = (uint32_t)first;
   s->nobs = (uint32_t)n;
   const fob *e0 = mob(f, first);
@@ -1712,7 +2142,6 @@ static truce_err summarise(truce_fusion *f, size_t first, size_t n,
   s->ev_pos = e0->pos;
   /* time: the intersection, else the span */
   int64_t lo = INT64_MIN, hi = INT64_MAX, mn = INT64_MAX, mx = INT64_MIN;
-  unsigned whatn[TRUCE_WHAT_COUNT] = {0};
   double fsx = 0, fsy = 0;
   unsigned nfire = 0, nspread = 0;
   for (size_t k = first; k < first + n; k++) {
@@ -1725,28 +2154,27 @@ static truce_err summarise(truce_fusion *f, size_t first, size_t n,
       mn = o->t0;
     if (o->t1 > mx)
       mx = o->t1;
-    whatn[o->what]++;
-    s->count_sum += o->count;
-    if (o->count > s->count_max)
-      s->count_max = o->count;
-    if (o->weapon && o->weapon != TRUCE_WEAPON_UNKNOWN && !s->weapon)
-      s->weapon = o->weapon;
-    if (o->calibre > 0 && s->calibre == 0)
-      s->calibre = o->calibre;
-    if (o->has_fire) {
-      fsx += sin(o->fire_from * DEG);
-      fsy += cos(o->fire_from * DEG);
+    uint32_t count = count_of(f, o);
+    s->count_sum += count;
+    if (count > s->count_max)
+      s->count_max = count;
+    if (!o->ext)
+      continue;
+    const fext *x = ext_of(f, o);
+    if (x->weapon && x->weapon != TRUCE_WEAPON_UNKNOWN && !s->weapon)
+      s->weapon = x->weapon;
+    if (x->calibre > 0 && s->calibre == 0)
+      s->calibre = x->calibre;
+    if (x->has_fire) {
+      fsx += sin(x->fire_from * DEG);
+      fsy += cos(x->fire_from * DEG);
       nfire++;
-      nspread += o->fire_spread > 0;
+      nspread += x->fire_spread > 0;
     }
   }
   s->t_ms = lo <= hi ? lo : mn;
   s->t_end_ms = lo <= hi ? hi : mx;
-  unsigned bw = 0;
-  for (unsigned w = 1; w < TRUCE_WHAT_COUNT; w++)
-    if (whatn[w] > whatn[bw])
-      bw = w;
-  s->what = (uint8_t)bw;
+  s->what = (uint8_t)what_most(f, first, n);
   if (nfire) {
     s->has_fire = 1;
     double a = atan2(fsx, fsy) / DEG;
@@ -1775,20 +2203,38 @@ static truce_err summarise(truce_fusion *f, size_t first, size_t n,
     }
   }
   s->nsources = (uint32_t)ns;
+  uint32_t pr[PARTIES_MAX]; /* the first PARTIES_MAX parties, by rank */
   for (size_t j = 0; j < ns; j++) {
     uint32_t src = f->srclist[j];
     miss *= 1 - f->srcbest[src];
-    const char *party = f->src[src].party;
+    uint32_t rank = f->srcparty[src];
     bool dup = false;
     for (size_t q = 0; q < np && !dup; q++)
-      dup = strcmp(pn[q], party) == 0;
+      dup = pr[q] == rank;
     if (!dup && np < PARTIES_MAX)
-      pn[np++] = party;
+      pr[np++] = rank;
   }
   s->confidence = (float)(1 - miss);
-  qsort(pn, np, sizeof *pn, cmp_str);
-  if (add_parties(f, pn, np, &s->parties))
-    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  /* sorted by name (ranks are in the names' order); the same list as the
+   * last is not written again */
+  for (size_t a = 1; a < np; a++)
+    for (size_t b = a; b > 0 && pr[b] < pr[b - 1]; b--) {
+      uint32_t t = pr[b];
+      pr[b] = pr[b - 1];
+      pr[b - 1] = t;
+    }
+  if (f->parties && np == f->nlastp &&
+      memcmp(pr, f->lastp, np * sizeof *pr) == 0) {
+    s->parties = f->lastoff;
+  } else {
+    for (size_t q = 0; q < np; q++)
+      pn[q] = f->pnames[pr[q]];
+    if (add_parties(f, pn, np, &s->parties))
+      return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+    memcpy(f->lastp, pr, np * sizeof *pr);
+    f->nlastp = (uint32_t)np;
+    f->lastoff = s->parties;
+  }
   /* position: one weighted least-squares fit of every observation that
    * says where (docs/fusion.md) */
   const fob *ref = e0;
@@ -1797,7 +2243,7 @@ static truce_err summarise(truce_fusion *f, size_t first, size_t n,
       ref = mob(f, k);
       break;
     }
-  const finc *anchor = &f->inc[e0->inc];
+  const finc *anchor = &f->inc[inc];
   double rlat = ref->kind == K_LOS ? anchor->lat : ref->lat,
          rlon = ref->kind == K_LOS ? anchor->lon : ref->lon;
   double x = 0, y = 0, pxx = 0, pxy = 0, pyy = 0;
@@ -1850,73 +2296,61 @@ static truce_err summarise(truce_fusion *f, size_t first, size_t n,
 }
 
 
-static int cmp_sum(const void *a, const void *b) {
-  const fsum *x = a, *y = b;
-  if (x->t_ms != y->t_ms)
-    return x->t_ms < y->t_ms ? -1 : 1;
-  if (x->ev_index != y->ev_index)
-    return x->ev_index < y->ev_index ? -1 : 1;
-  return x->ev_pos < y->ev_pos ? -1 : x->ev_pos > y->ev_pos;
-}
-
 typedef int (*tie_fn)(const truce_fusion *f, uint32_t a, uint32_t b);
 static truce_err sort_keyed(truce_fusion *f, uint64_t *k, uint32_t *v,
                             size_t n, tie_fn tie);
 
-static int tie_sum(const truce_fusion *f, uint32_t a, uint32_t b) {
-  return cmp_sum(&f->sum[a], &f->sum[b]);
-}
-
-/* Incidents by (time, id): a radix sort of their times (from f->tmin,
- * which no incident's time precedes) and a permutation in place. */
-static truce_err sort_sums(truce_fusion *f, size_t n) {
-  uint64_t *k = truce_malloc((n ? n : 1) * sizeof *k);
-  uint32_t *v = truce_malloc((n ? n : 1) * sizeof *v);
-  if (!k || !v) {
-    truce_free(k);
-    truce_free(v);
-    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
-  }
-  for (size_t i = 0; i < n; i++) {
-    k[i] = (uint64_t)f->sum[i].t_ms - (uint64_t)f->tmin;
-    v[i] = (uint32_t)i;
-  }
-  truce_err rc = sort_keyed(f, k, v, n, tie_sum);
-  /* sum[i] takes sum[v[i]]: follow the cycles */
-  for (size_t i = 0; !rc && i < n; i++) {
-    if (v[i] == i)
-      continue;
-    fsum tmp = f->sum[i];
-    size_t j = i;
-    while (v[j] != i) {
-      size_t next = v[j];
-      f->sum[j] = f->sum[next];
-      v[j] = (uint32_t)j;
-      j = next;
-    }
-    f->sum[j] = tmp;
-    v[j] = (uint32_t)j;
-  }
-  truce_free(k);
-  truce_free(v);
-  return rc;
+/* Two incidents at the same time: the one whose first member (by
+ * citation: its id) comes first. */
+static int tie_first(const truce_fusion *f, uint32_t a, uint32_t b) {
+  return cmp_cite(&f->obs[f->members[f->istart[a]]],
+                  &f->obs[f->members[f->istart[b]]]);
 }
 
 /* The size key of a located observation: how far (in fine cells) and how
  * long (in fine spans) it reaches. Best-placed first. */
-static double size_key(const truce_fusion *f, const fob *o) {
-  double s = sigma_max(o->sxx, o->sxy, o->syy);
+static double size_key(const truce_fusion *f, const fob *o, double s) {
+  /* s: sigma_max of its covariance */
   double a = f->opt.k_sigma * M_SQRT2 * s / FINE_CELL_M;
   double b = (double)(o->t1 - o->t0) / (double)FINE_SPAN_MS;
   return a > b ? a : b;
 }
 
 
-/* Sorting observations: a stable LSD radix sort of 64-bit keys (8 bits a
- * pass, passes whose byte is the same everywhere skipped), then each run
- * of equal keys by citation (runs are short: a few observations share a
- * millisecond). The result is the order of (key, index, pos), whatever
- * order v[] came in. */
+/* old made into a buffer of `bytes` (its contents not kept): its pages,
+ * mapped already, are reused (a fresh page costs the system a fault and
+ * zeroing, about 0.8 ms a megabyte here). NULL when out of memory, old
+ * then still the caller's to free. */
+static void *remap(void *old, size_t bytes) {
+  return truce_realloc(old, bytes);
+}
+
+/* A buffer for the sorts and permutations of run, kept between them so
+ * that each does not map (and the system zero) fresh memory again: at
+ * least `bytes`, 8-byte aligned, its contents not kept when it grows.
+ * NULL when out of memory. */
+static void *scratch(truce_fusion *f, size_t bytes) {
+  if (bytes > f->capscr) {
+    truce_free(f->scr);
+    f->scr = truce_malloc(bytes);
+    f->capscr = f->scr ? bytes : 0;
+  }
+  return f->scr;
+}
+
+static void scratch_release(truce_fusion *f) {
+  truce_free(f->scr);
+  f->scr = NULL;
+  f->capscr = 0;
+}
+
+/* Sorting observations: a stable LSD radix sort of 64-bit keys, in as
+ * few passes of at most RADIX_BITS bits as the bits that differ between
+ * the keys need (passes whose digit is the same everywhere skipped), then
+ * each run of equal keys by citation (runs are short: a few observations
+ * share a millisecond). The result is the order of (key, index, pos),
+ * whatever order v[] came in. */
+#define RADIX_BITS 12
 static int tie_cite(const truce_fusion *f, uint32_t a, uint32_t b) {
   return cmp_cite(&f->obs[a], &f->obs[b]);
 }
@@ -1925,30 +2359,43 @@ static truce_err sort_keyed(truce_fusion *f, uint64_t *k, uint32_t *v,
                             size_t n, tie_fn tie) {
   if (n < 2)
     return TRUCE_OK;
-  uint64_t *tk = truce_malloc(n * sizeof *tk);
-  uint32_t *tv = truce_malloc(n * sizeof *tv);
-  uint32_t(*cnt)[256] = truce_calloc(8, sizeof *cnt);
-  if (!tk || !tv || !cnt) {
-    truce_free(tk);
-    truce_free(tv);
-    truce_free(cnt);
-    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  uint64_t differ = 0;
+  for (size_t i = 1; i < n; i++)
+    differ |= k[i] ^ k[0];
+  unsigned bits = 0;
+  while (bits < 64 && differ >> bits)
+    bits++;
+  unsigned passes = (bits + RADIX_BITS - 1) / RADIX_BITS;
+  unsigned digit = passes ? (bits + passes - 1) / passes : 0;
+  size_t nd = (size_t)1 << digit, mask = nd - 1;
+  /* tk[n], cnt[passes * nd], tv[n] in the scratch buffer */
+  uint64_t *tk = NULL;
+  uint32_t *tv = NULL, *cnt = NULL;
+  if (passes) {
+    tk = scratch(f, n * (sizeof *tk + sizeof *tv) + passes * nd * sizeof *cnt);
+    if (!tk)
+      return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+    cnt = (uint32_t *)(tk + n);
+    tv = cnt + passes * nd;
+    memset(cnt, 0, passes * nd * sizeof *cnt);
   }
-  for (size_t i = 0; i < n; i++)
-    for (unsigned d = 0; d < 8; d++)
-      cnt[d][(k[i] >> (8 * d)) & 255]++;
+  for (size_t i = 0; passes && i < n; i++)
+    for (unsigned d = 0; d < passes; d++)
+      cnt[d * nd + ((k[i] >> (digit * d)) & mask)]++;
   uint64_t *sk = k, *dk = tk;
   uint32_t *sv = v, *dv = tv;
-  for (unsigned d = 0; d < 8; d++) {
-    if (cnt[d][(sk[0] >> (8 * d)) & 255] == n)
-      continue; /* one value of this byte: nothing to do */
-    uint32_t at[256], sum = 0;
-    for (unsigned b = 0; b < 256; b++) {
+  for (unsigned d = 0; d < passes; d++) {
+    uint32_t *at = cnt + d * nd;
+    if (at[(sk[0] >> (digit * d)) & mask] == n)
+      continue; /* one value of this digit: nothing to do */
+    uint32_t sum = 0;
+    for (size_t b = 0; b < nd; b++) {
+      uint32_t c = at[b];
       at[b] = sum;
-      sum += cnt[d][b];
+      sum += c;
     }
     for (size_t i = 0; i < n; i++) {
-      uint32_t j = at[(sk[i] >> (8 * d)) & 255]++;
+      uint32_t j = at[(sk[i] >> (digit * d)) & mask]++;
       dk[j] = sk[i];
       dv[j] = sv[i];
     }
@@ -1963,9 +2410,6 @@ static truce_err sort_keyed(truce_fusion *f, uint64_t *k, uint32_t *v,
     memcpy(k, sk, n * sizeof *k);
     memcpy(v, sv, n * sizeof *v);
   }
-  truce_free(tk);
-  truce_free(tv);
-  truce_free(cnt);
   for (size_t i = 0, e; i < n; i = e) {
     for (e = i + 1; e < n && k[e] == k[i]; e++)
       ;
@@ -1977,6 +2421,13 @@ static truce_err sort_keyed(truce_fusion *f, uint64_t *k, uint32_t *v,
       }
   }
   return TRUCE_OK;
+}
+
+/* The size class as a byte, 0-255, from size_key's whole numbers from
+ * -80 up (sort_obs). */
+static uint8_t class_byte(const fob *o) {
+  double c = (double)o->key + 128;
+  return (uint8_t)(c < 0 ? 0 : c > 255 ? 255 : c);
 }
 
 /* Best placed first (size class, from size_key), then time, then
@@ -1995,9 +2446,13 @@ static truce_err sort_keyed(truce_fusion *f, uint64_t *k, uint32_t *v,
  * result, is the same; the passes then sweep time once instead of once
  * per class (the grid stays in the cache). A key too long for 64 bits
  * falls back to the plain order. */
+/* (t0s[], cls[], if given, hold the observations' t0 and class_byte in
+ * v's order, so that they are not read from the records; t0s[] then
+ * becomes the keys, in place.) */
 static truce_err sort_obs(truce_fusion *f, uint32_t *v, size_t n, int mode,
-                          int64_t block_ms) {
-  uint64_t *k = truce_malloc((n ? n : 1) * sizeof *k);
+                          int64_t block_ms, uint64_t *t0s,
+                          const uint8_t *cls8) {
+  uint64_t *k = t0s ? t0s : truce_malloc((n ? n : 1) * sizeof *k);
   if (!k)
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
   /* each observation read once (they lie across memory): its time in
@@ -2008,10 +2463,9 @@ static truce_err sort_obs(truce_fusion *f, uint32_t *v, size_t n, int mode,
   uint64_t maxdt = 0;
   bool fits = true;
   for (size_t i = 0; i < n; i++) {
-    const fob *o = &f->obs[v[i]];
-    uint64_t dt = (uint64_t)o->t0 - (uint64_t)f->tmin;
-    double c = (double)o->key + 128;
-    uint64_t cls = c < 0 ? 0 : c > 255 ? 255 : (uint64_t)c;
+    uint64_t t0 = t0s ? t0s[i] : (uint64_t)f->obs[v[i]].t0;
+    uint64_t dt = t0 - (uint64_t)f->tmin;
+    uint64_t cls = cls8 ? cls8[i] : class_byte(&f->obs[v[i]]);
     if (dt > maxdt)
       maxdt = dt;
     fits = fits && dt < (1ull << 56);
@@ -2033,10 +2487,15 @@ static truce_err sort_obs(truce_fusion *f, uint32_t *v, size_t n, int mode,
   }
   bool diag = blk && tbits + 8 + dbits <= 64 && maxdt / blk < (1ull << 40);
   fits = fits || mode == 1 || diag;
+  /* the class in as few bits as the classes present need (the same
+   * order, fewer radix passes) */
+  unsigned cbits = 0;
+  while (cbits < 8 && (ncls - 1) >> cbits)
+    cbits++;
   for (size_t i = 0; diag && i < n; i++) {
     uint64_t cls = k[i] >> 56, dt = k[i] & ((1ull << 56) - 1);
     uint64_t b = dt / blk, d = dense[cls];
-    k[i] = (b + 2 * d) << (tbits + 8) | d << tbits | (dt - b * blk);
+    k[i] = (b + 2 * d) << (tbits + cbits) | d << tbits | (dt - b * blk);
   }
   truce_err rc = TRUCE_OK;
   if (fits) {
@@ -2044,7 +2503,8 @@ static truce_err sort_obs(truce_fusion *f, uint32_t *v, size_t n, int mode,
   } else {
     sort_with(f, v, n, sizeof *v, mode == 1 ? cmp_canon : cmp_seed);
   }
-  truce_free(k);
+  if (!t0s)
+    truce_free(k);
   return rc;
 }
 
@@ -2056,44 +2516,144 @@ static int64_t meet_slack_ms(const truce_fusion *f) {
 }
 
 /* Put the observations at [off, off + n) in the order ord[] gives
- * (absolute indices into obs; ord[] ends as the identity), by following
- * the permutation's cycles in place; orig[], if given, moves with them.
- * The record two steps ahead is fetched while one is moved: the cycles
- * jump across the array. */
-static void permute(truce_fusion *f, uint32_t *ord, size_t off, size_t n,
-                    uint32_t *orig) {
-  for (size_t i = off; i < off + n; i++) {
-    if (ord[i - off] == i)
+ * (absolute indices into obs; ord[] ends as the identity); orig[], if
+ * given, moves with them. Following the permutation's cycles jumps
+ * across the whole array at every step, a cache and TLB miss each, one
+ * after the other; instead, in two steps, as an in-place radix sort by
+ * destination: first each record into its block of 2^shift destinations
+ * (PERMUTE_BLOCK_BITS: a block's records fit in the L2 cache), where
+ * every block is filled from its start, so the reads and writes go
+ * forward through a few hundred places at once; then each block's
+ * records to their places, within the cache. */
+#define PERMUTE_BLOCK_BITS 11
+#define PERMUTE_BLOCKS_MAX 1024
+#define PERMUTE_AHEAD 6
+static truce_err permute(truce_fusion *f, uint32_t *ord, size_t off,
+                         size_t n, uint32_t *orig) {
+  if (n < 2)
+    return TRUCE_OK; /* ord[0] is off: nothing to move */
+  /* dst[j]: where the record now at off + j goes (relative to off) */
+  uint32_t *dst = scratch(f, n * sizeof *dst);
+  if (!dst)
+    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  if (orig) { /* orig[] is gathered in place through dst[] */
+    for (size_t k = 0; k < n; k++)
+      dst[k] = orig[ord[k]];
+    memcpy(orig + off, dst, n * sizeof *dst);
+  }
+  for (size_t k = 0; k < n; k++) {
+    dst[ord[k] - off] = (uint32_t)k;
+    ord[k] = (uint32_t)(off + k);
+  }
+  fob *ob = f->obs + off;
+  unsigned shift = PERMUTE_BLOCK_BITS;
+  while ((n - 1) >> shift >= PERMUTE_BLOCKS_MAX)
+    shift++;
+  size_t nb = ((n - 1) >> shift) + 1;
+  uint32_t head[PERMUTE_BLOCKS_MAX]; /* the block's first place not yet
+                                        known to hold one of its own */
+  for (size_t b = 0; b < nb; b++)
+    head[b] = (uint32_t)(b << shift);
+  for (size_t b = 0; nb > 1 && b < nb; b++) {
+    size_t end = b + 1 < nb ? (b + 1) << shift : n;
+    while (head[b] < end) {
+      size_t p = head[b];
+      uint32_t rd = dst[p];
+      if (rd >> shift == b) {
+        head[b]++;
+        continue;
+      }
+      /* carry the record at p to its block, the one displaced there to
+       * its own, and so on until one belongs at p */
+      /* (the record in hand is hand[h]: the one it displaces goes into
+       * the other, no third copy) */
+      fob hand[2];
+      unsigned h = 0;
+      hand[0] = ob[p];
+      size_t d = rd >> shift;
+      do {
+        size_t q = head[d];
+        while (dst[q] >> shift == d)
+          q++; /* a block always has room: the record belongs to it */
+        head[d] = (uint32_t)(q + 1);
+        PREFETCH_REC(&ob[q + 2 < n ? q + 2 : q]);
+        hand[h ^ 1] = ob[q];
+        ob[q] = hand[h];
+        h ^= 1;
+        uint32_t td = dst[q];
+        dst[q] = rd;
+        rd = td;
+        d = rd >> shift;
+      } while (d != b);
+      ob[p] = hand[h];
+      dst[p] = rd;
+      head[b] = (uint32_t)(p + 1);
+    }
+  }
+  /* within each block (in the cache, but its lines not yet read),
+   * follow the cycles, the record PERMUTE_AHEAD steps ahead fetched
+   * meanwhile (dst[] tells where the cycle goes) */
+  for (size_t i = 0; i < n; i++) {
+    if (dst[i] == i)
       continue;
-    fob tmp = f->obs[i];
-    uint32_t to = orig ? orig[i] : 0;
-    size_t j = i;
-    while (ord[j - off] != i) {
-      size_t next = ord[j - off];
-      PREFETCH_REC(&f->obs[ord[next - off]]);
-      f->obs[j] = f->obs[next];
-      if (orig)
-        orig[j] = orig[next];
-      ord[j - off] = (uint32_t)j;
+    fob hand[2];
+    unsigned h = 0;
+    hand[0] = ob[i];
+    size_t j = dst[i], ahead = j;
+    for (int k = 0; k < PERMUTE_AHEAD; k++) {
+      ahead = dst[ahead];
+      PREFETCH_REC(&ob[ahead]);
+    }
+    while (j != i) {
+      ahead = dst[ahead]; /* once the cycle closes, i: its lines are read */
+      PREFETCH_REC(&ob[ahead]);
+      hand[h ^ 1] = ob[j];
+      size_t next = dst[j];
+      ob[j] = hand[h];
+      h ^= 1;
+      dst[j] = (uint32_t)j;
       j = next;
     }
-    f->obs[j] = tmp;
-    if (orig)
-      orig[j] = to;
-    ord[j - off] = (uint32_t)j;
+    ob[i] = hand[h];
+    dst[i] = (uint32_t)i;
   }
+  return TRUCE_OK;
+}
+
+/* The sources' parties ranked by name (equal names, one rank), for
+ * summarise: its party lists are sorted and compared by rank. */
+static int cmp_party(const void *a, const void *b) {
+  return strcmp(sort_ctx->src[*(const uint32_t *)a].party,
+                sort_ctx->src[*(const uint32_t *)b].party);
+}
+
+static truce_err rank_parties(truce_fusion *f) {
+  if (!f->nsrc)
+    return TRUCE_OK;
+  uint32_t *by = truce_malloc(f->nsrc * sizeof *by);
+  if (!by)
+    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  for (size_t i = 0; i < f->nsrc; i++)
+    by[i] = (uint32_t)i;
+  sort_with(f, by, f->nsrc, sizeof *by, cmp_party);
+  uint32_t rank = 0;
+  for (size_t i = 0; i < f->nsrc; i++) {
+    if (i && strcmp(f->src[by[i]].party, f->src[by[i - 1]].party) != 0)
+      rank++;
+    f->srcparty[by[i]] = rank;
+    f->pnames[rank] = f->src[by[i]].party;
+  }
+  truce_free(by);
+  return TRUCE_OK;
 }
 
 /* 0: a precise point, 1: a line of sight, 2: the rest. */
 #define PRECISE_SIGMA_M 500.0
-static int obs_class(const truce_fusion *f, const fob *o) {
-  (void)f;
+static int obs_class(const fob *o, double s) {
+  /* s: sigma_max of its covariance */
   if (o->kind == K_LOS)
     return 1;
-  return o->kind == K_POINT && sigma_max(o->sxx, o->sxy, o->syy) <=
-                                   PRECISE_SIGMA_M
-             ? 0
-             : 2;
+  return o->kind == K_POINT && s <= PRECISE_SIGMA_M ? 0 : 2;
 }
 
 /* The regions and imprecise points (pass 3), in the order of sort_obs's
@@ -2134,9 +2694,9 @@ static truce_err order_regions(truce_fusion *f, uint32_t *R, size_t off,
   int64_t block = dms < 1e15 && w < INT64_MAX / 4
                       ? w + meet_slack_ms(f) + 2 * (int64_t)dms + 1
                       : 0;
-  truce_err rc = sort_obs(f, R, n, 0, block);
+  truce_err rc = sort_obs(f, R, n, 0, block, NULL, NULL);
   if (!rc)
-    permute(f, R, off, n, orig);
+    rc = permute(f, R, off, n, orig);
   return rc;
 }
 
@@ -2147,37 +2707,46 @@ truce_err truce_fuse_run(truce_fusion *f) {
   size_t n = f->nobs;
   truce_err rc = TRUCE_OK;
   f->order = truce_malloc((n ? n : 1) * sizeof *f->order);
-  size_t hs = 1024;
+  if (!f->order)
+    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  size_t hs = 1024; /* the grid's table and occupancy bits (below) */
   while (hs < 2 * n)
     hs *= 2;
-  f->heads = truce_calloc(hs, sizeof *f->heads);
   size_t os = 32768; /* bits: about 8 per observation */
   while (os < 8 * n)
     os *= 2;
-  f->occ = truce_calloc(os / 64, sizeof *f->occ);
-  if (!f->order || !f->heads || !f->occ)
-    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
-  f->hmask = hs - 1;
-  f->omask = os - 1;
   /* One reading of the observations (120 MB at a million): keys,
    * classes, the extent, and whether the citations come in order. */
   double maxlat = 0;
   f->tmin = INT64_MAX;
+  int64_t tmax = INT64_MIN;
   bool in_order = true;
   size_t np = 0, nlos = 0;
   int64_t wp = 0; /* the widest interval of a precise point */
+  /* what the sorts need, so that the records are read once: each
+   * one's t0, and its class_byte and pass (obs_class) */
+  uint64_t *t0s = truce_malloc((n ? n : 1) * sizeof *t0s);
+  uint16_t *cp = truce_malloc((n ? n : 1) * sizeof *cp);
+  if (!t0s || !cp) {
+    truce_free(t0s);
+    truce_free(cp);
+    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  }
   for (size_t i = 0; i < n; i++) {
     fob *o = &f->obs[i];
     f->order[i] = (uint32_t)i;
     /* best placed first, in classes a factor 2^(1/4) wide: within a
      * class, time order (and so memory order, as the log gives them) */
-    double sk = size_key(f, o);
+    double so = sigma_max(o->sxx, o->sxy, o->syy);
+    double sk = size_key(f, o, so);
     double kc = sk > 1e-6 ? floor(4 * log2(sk)) : -80;
     o->key = (int16_t)(kc < INT16_MAX ? kc : INT16_MAX); /* >= -80 */
     if (fabs(o->lat) > maxlat)
       maxlat = fabs(o->lat);
     if (o->t0 < f->tmin)
       f->tmin = o->t0;
+    if (o->t0 > tmax)
+      tmax = o->t0;
     if (i && in_order)
       in_order = cmp_cite(o - 1, o) < 0;
     /* Three classes, in this order (order[] will hold them side by
@@ -2185,13 +2754,22 @@ truce_err truce_fuse_run(truce_fusion *f) {
      * (canonical order: they join those points or cross each other),
      * then regions and imprecise points (best placed first), then the
      * lines of sight still alone. */
-    int c = o->pass = (uint8_t)obs_class(f, o);
+    int c = obs_class(o, so);
+    t0s[i] = (uint64_t)o->t0;
+    cp[i] = (uint16_t)(class_byte(o) | c << 8);
     np += c == 0;
     nlos += c == 1;
     if (c == 0 && o->t1 - o->t0 > wp)
       wp = o->t1 - o->t0;
   }
   f->cos_ref = cos((maxlat < 85 ? maxlat : 85) * DEG);
+  f->mx_min = maxlat < 85 ? 111412.84 * f->cos_ref - 93.5 : 0;
+  /* The grid's block of slots per time bucket: about twice the
+   * observations of an average fine bucket, 64 to 4096 (slot_of). */
+  double nbk = n ? ((double)tmax - (double)f->tmin) / FINE_SPAN_MS + 1 : 1;
+  f->hbits = 6;
+  while (f->hbits < 12 && (double)((size_t)1 << f->hbits) < 2 * (double)n / nbk)
+    f->hbits++;
   /* Each citation once (the check above is linear when they came in
    * order, as they do from the log). */
   if (!in_order) {
@@ -2199,23 +2777,57 @@ truce_err truce_fuse_run(truce_fusion *f) {
     for (size_t i = 1; i < n; i++)
       if (cmp_cite(&f->obs[f->order[i - 1]], &f->obs[f->order[i]]) == 0) {
         const fob *o = &f->obs[f->order[i]];
+        truce_free(t0s);
+        truce_free(cp);
         return seterr(f->err, TRUCE_EEXIST,
                       "observation %" PRIu64 ":%u added twice", o->index,
                       o->pos);
       }
   }
+  /* order[] by pass, and beside it each one's t0 and class */
+  uint64_t *kt = truce_malloc((n ? n : 1) * sizeof *kt);
+  uint8_t *kc = truce_malloc(n ? n : 1);
+  if (!kt || !kc) {
+    truce_free(t0s);
+    truce_free(cp);
+    truce_free(kt);
+    truce_free(kc);
+    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  }
   size_t at[3] = {0, np, np + nlos};
-  for (size_t i = 0; i < n; i++)
-    f->order[at[f->obs[i].pass]++] = (uint32_t)i;
+  for (size_t i = 0; i < n; i++) {
+    size_t j = at[cp[i] >> 8]++;
+    f->order[j] = (uint32_t)i;
+    kt[j] = t0s[i];
+    kc[j] = (uint8_t)cp[i];
+  }
+  /* kept for the incidents and the grid's entries (remap) */
+  f->keep[0] = t0s;
+  f->keep[1] = cp;
   uint32_t *P = f->order, *L = f->order + np, *R = f->order + np + nlos;
   size_t nr = n - np - nlos;
   /* Precise points: two meet only if their t0 differ by at most the
    * widest interval among them (wp) plus the tolerance (points' times
    * are not corrected for sound). */
   /* (R is ordered after pass 2: order_regions) */
-  if ((rc = sort_obs(f, P, np, 0, wp + meet_slack_ms(f) + 1)) ||
-      (rc = sort_obs(f, L, nlos, 1, 0)))
+  rc = sort_obs(f, P, np, 0, wp + meet_slack_ms(f) + 1, kt, kc);
+  if (!rc)
+    rc = sort_obs(f, L, nlos, 1, 0, kt + np, kc + np);
+  /* the grid's table and occupancy bits, zero, where the keys were */
+  if (!rc && (f->heads = remap(kt, hs * sizeof *f->heads)) != NULL)
+    kt = NULL;
+  if (!rc && (f->occ = remap(kc, os / 64 * sizeof *f->occ)) != NULL)
+    kc = NULL;
+  if (!rc && (!f->heads || !f->occ))
+    rc = seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  truce_free(kt);
+  truce_free(kc);
+  if (rc)
     return rc;
+  memset(f->heads, 0, hs * sizeof *f->heads);
+  memset(f->occ, 0, os / 64 * sizeof *f->occ);
+  f->hmask = hs - 1;
+  f->omask = os - 1;
   /* Where each observation came from: when they were added in citation
    * order, its rank by citation, which puts the members of incidents in
    * citation order without comparing them (below). */
@@ -2228,7 +2840,31 @@ truce_err truce_fuse_run(truce_fusion *f) {
   }
   /* The observations in the order they are processed: the passes then
    * read memory in order, and an incident's members lie close. */
-  permute(f, f->order, 0, n, NULL);
+  if ((rc = permute(f, f->order, 0, n, NULL))) {
+    truce_free(orig);
+    return rc;
+  }
+  f->ibuf = truce_malloc((n ? n : 1) * (2 * sizeof(uint32_t) + sizeof(itime)));
+  if (!f->ibuf) {
+    truce_free(orig);
+    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  }
+  f->oinc = f->ibuf;
+  f->icount = f->oinc + (n ? n : 1);
+  f->itm = (itime *)(void *)(f->icount + (n ? n : 1)); /* 8n bytes in */
+  memset(f->oinc, 0xFF, n * sizeof *f->oinc); /* UINT32_MAX: none */
+  /* the incidents and the grid's entries, where the sorts' times and
+   * classes were (room_for_incident and grid_put grow them) */
+  if (n >= 1024 && !f->inc && !f->ent) {
+    f->inc = f->keep[0];
+    f->capinc = n * sizeof(uint64_t) / sizeof(finc);
+    f->ent = f->keep[1];
+    f->capent = n * sizeof(uint16_t) / sizeof(gent);
+    f->keep[0] = f->keep[1] = NULL;
+  }
+  truce_free(f->keep[0]);
+  truce_free(f->keep[1]);
+  f->keep[0] = f->keep[1] = NULL;
   for (size_t i = 0; !rc && i < np; i++)
     rc = join_or_seed(f, P[i]);
   if (!rc)
@@ -2258,14 +2894,18 @@ truce_err truce_fuse_run(truce_fusion *f) {
    * citation order when orig[] gives it, else by sorting) */
   f->members = f->order;
   f->order = NULL;
-  uint32_t *start = truce_calloc(f->ninc + 2, sizeof *start);
+  size_t ninc = f->ninc;
+  uint32_t *start = truce_calloc(ninc + 2, sizeof *start);
   if (!start) {
     truce_free(orig);
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
   }
-  for (size_t i = 0; i < n; i++)
-    start[f->obs[i].inc + 2]++;
-  for (size_t i = 0; i < f->ninc; i++)
+  /* how many each incident has (assign counted them) */
+  for (size_t q = 0; q < ninc; q++)
+    start[q + 2] = f->icount[q];
+  const uint32_t *incs = f->oinc;
+  itime *it = f->itm;
+  for (size_t i = 0; i < ninc; i++)
     start[i + 2] += start[i + 1];
   /* start[inc + 1]: where incident inc begins; after the scatter, where
    * it ends, so that start[inc] is where it begins and start[ninc] n */
@@ -2273,26 +2913,17 @@ truce_err truce_fuse_run(truce_fusion *f) {
     /* orig[] becomes its inverse (position by citation rank); the
      * observations, taken in that order, fall into their incidents in
      * citation order */
-    uint32_t *incs = truce_malloc((n ? n : 1) * sizeof *incs);
-    if (!incs) {
-      truce_free(start);
-      truce_free(orig);
-      return seterr(f->err, TRUCE_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
       f->members[orig[i]] = (uint32_t)i;
-      incs[i] = f->obs[i].inc;
-    }
     memcpy(orig, f->members, n * sizeof *orig);
     for (size_t r = 0; r < n; r++)
       f->members[start[incs[orig[r]] + 1]++] = orig[r];
-    truce_free(incs);
   } else {
     for (size_t i = 0; i < n; i++)
-      f->members[start[f->obs[i].inc + 1]++] = (uint32_t)i;
+      f->members[start[incs[i] + 1]++] = (uint32_t)i;
   }
   truce_free(orig);
-  for (size_t q = 0, k, e; !in_order && q < f->ninc; q++) {
+  for (size_t q = 0, k, e; !in_order && q < ninc; q++) {
     k = start[q];
     e = start[q + 1];
     if (e - k > 16) {
@@ -2308,29 +2939,70 @@ truce_err truce_fuse_run(truce_fusion *f) {
         f->members[j - 1] = t;
       }
   }
-  f->sum = truce_malloc((f->ninc ? f->ninc : 1) * sizeof *f->sum);
-  size_t ns = f->nsrc ? f->nsrc : 1;
-  f->srcmark = truce_calloc(ns, sizeof *f->srcmark);
-  f->srcbest = truce_calloc(ns, sizeof *f->srcbest);
-  f->srclist = truce_calloc(ns, sizeof *f->srclist);
-  if (!f->sum || !f->srcmark || !f->srcbest || !f->srclist) {
-    truce_free(start);
-    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
-  }
+  /* The incidents in the order they are kept, (time, id), so that each
+   * summary is written in its place: a radix sort of their times (from
+   * f->tmin, which no incident's time precedes), ties by their first
+   * members' citations. */
+  uint64_t *key = truce_malloc((ninc ? ninc : 1) * sizeof *key);
+  uint32_t *byt = truce_malloc((ninc ? ninc : 1) * sizeof *byt);
   size_t ni = 0;
-  for (size_t q = 0; !rc && q < f->ninc; q++) {
+  if (key && byt)
+    for (size_t q = 0; q < ninc; q++) {
+      if (start[q + 1] == start[q])
+        continue;
+      int64_t t = it[q].lo <= it[q].hi ? it[q].lo : it[q].mn;
+      key[ni] = (uint64_t)t - (uint64_t)f->tmin;
+      byt[ni++] = (uint32_t)q;
+    }
+  /* oinc, icount, itm: no longer needed (ibuf becomes the summaries) */
+  f->oinc = f->icount = NULL;
+  f->itm = NULL;
+  f->istart = start;
+  rc = key && byt ? sort_keyed(f, key, byt, ni, tie_first)
+                  : seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  f->istart = NULL;
+  truce_free(key);
+  scratch_release(f); /* the last sort: its memory for the summaries */
+  /* each incident's place; the incidents are summarised in the order
+   * they were made, in which their members lie close (as the passes put
+   * them), each into its place */
+  uint32_t *place = rc ? NULL : truce_malloc((ninc ? ninc : 1) * sizeof *place);
+  if (!rc && !place)
+    rc = seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  if (!rc) {
+    for (size_t r = 0; r < ni; r++)
+      place[byt[r]] = (uint32_t)r;
+    /* in the memory the passes' ibuf used: its pages are mapped
+     * already (fresh ones cost the system a fault and zeroing each) */
+    f->sum = truce_realloc(f->ibuf, (ni ? ni : 1) * sizeof *f->sum);
+    if (f->sum)
+      f->ibuf = NULL;
+    size_t ns = f->nsrc ? f->nsrc : 1;
+    f->srcmark = truce_calloc(ns, sizeof *f->srcmark);
+    f->srcbest = truce_calloc(ns, sizeof *f->srcbest);
+    f->srclist = truce_calloc(ns, sizeof *f->srclist);
+    f->srcparty = truce_calloc(ns, sizeof *f->srcparty);
+    f->pnames = truce_calloc(ns, sizeof *f->pnames);
+    if (!f->sum || !f->srcmark || !f->srcbest || !f->srclist ||
+        !f->srcparty || !f->pnames)
+      rc = seterr(f->err, TRUCE_ENOMEM, "out of memory");
+    else
+      rc = rank_parties(f);
+  }
+  truce_free(byt);
+  for (size_t q = 0; !rc && q < ninc; q++) {
     /* the members of the incident after next, scattered over the
      * passes: fetched while this one is summarised */
-    for (size_t k = start[q + 2]; q + 3 <= f->ninc && k < start[q + 3]; k++) {
-      PREFETCH_REC(&f->obs[f->members[k]]);
-    }
+    if (q + 2 < ninc)
+      for (size_t k = start[q + 2]; k < start[q + 3]; k++)
+        PREFETCH_REC(&f->obs[f->members[k]]);
     if (start[q + 1] > start[q])
-      rc = summarise(f, start[q], start[q + 1] - start[q], &f->sum[ni++]);
+      rc = summarise(f, (uint32_t)q, start[q], start[q + 1] - start[q],
+                     &f->sum[place[q]]);
   }
+  truce_free(place);
   truce_free(start);
-  f->ninc = ni;
-  if (!rc)
-    rc = sort_sums(f, ni);
+  f->ninc = rc ? 0 : ni; /* (summaries are written in their places) */
   return rc;
 }
 

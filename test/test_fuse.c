@@ -515,7 +515,7 @@ TEST(test_fire_refused) {
  * truce_triangulate's (geodesic) on the same lines of sight
  * (truce_fire_bearing_from_obs). */
 TEST(test_fire_floor) {
-  enum { TRIALS = 401 };
+  enum { TRIALS = 1201 }; /* 401 left the median 1518 m at one seed */
   double errs[TRIALS], dpos = 0, dpos_m = 0, daxis = 0, daz = 0;
   size_t n = 0, inside = 0, ngeo = 0, nboth = 0;
   for (int k = 0; k < TRIALS; k++) {
