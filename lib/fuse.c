@@ -866,7 +866,10 @@ static void square_cells(const truce_fusion *f, int grid, double lat,
   double c = cell_m(grid);
   if (reach_m > 64 * c)
     reach_m = 64 * c;
-  double dlat = reach_m / 111000.0, dlon = reach_m / (111320.0 * f->cos_ref);
+  /* A degree of latitude is 110,574 m at the equator, 111,694 m at the
+   * poles: the shortest makes the square large enough everywhere (cell_of's
+   * 111,000 only numbers the cells). */
+  double dlat = reach_m / 110574.0, dlon = reach_m / (111320.0 * f->cos_ref);
   cell_of(f, grid, lat - dlat, lon - dlon, x0, y0);
   cell_of(f, grid, lat + dlat, lon + dlon, x1, y1);
 }
