@@ -12,6 +12,7 @@
  * allocates.
  */
 #include "internal.h"
+#include "linecross.h"
 
 #include <geodesic.h>
 #include <math.h>
@@ -374,8 +375,7 @@ static truce_err bad_point(const normal *q, char *err, const char *when) {
 static truce_err first_guess(const struct geod_geodesic *g,
                              const truce_bearing *b, size_t n, double *lat,
                              double *lon, char *err) {
-  double a11 = 0, a12 = 0, a22 = 0, c1 = 0, c2 = 0; /* normal equations */
-  double s11 = 0, s12 = 0, s22 = 0; /* scatter of the directions */
+  line_cross lc = {0};
   const double la0 = b[0].lat_deg, lo0 = b[0].lon_deg;
   for (size_t j = 0; j < n; j++) {
     double s, az, px = 0, py = 0, qx, qy, qlat, qlon;
@@ -396,35 +396,19 @@ static truce_err first_guess(const struct geod_geodesic *g,
     qx = s * sin(az * DEG) - px;
     qy = s * cos(az * DEG) - py;
     double len = hypot(qx, qy);
-    double ux = qx / len, uy = qy / len;
-    double nx = -uy, ny = ux; /* normal to the line */
     double sr = sigma_rad(&b[j]);
-    double w = 1 / (sr * sr);
-    double np = nx * px + ny * py;
-    a11 += w * nx * nx;
-    a12 += w * nx * ny;
-    a22 += w * ny * ny;
-    c1 += w * nx * np;
-    c2 += w * ny * np;
-    s11 += ux * ux;
-    s12 += ux * uy;
-    s22 += uy * uy;
+    line_cross_add(&lc, px, py, qx / len, qy / len, 1 / (sr * sr));
   }
-  /* Two lines at angle a give eigenvalues 1 +- cos a, ratio tan^2(a/2). */
-  double half = (s11 + s22) / 2;
-  double dd = sqrt((s11 - s22) * (s11 - s22) / 4 + s12 * s12);
-  double tmin = tan(TRUCE_TRIANGULATE_MIN_CROSS_DEG * DEG / 2);
-  if (half - dd < tmin * tmin * (half + dd))
+  if (!line_cross_spread(&lc, TRUCE_TRIANGULATE_MIN_CROSS_DEG))
     return seterr(err, TRUCE_ERANGE,
                   "the lines of sight are nearly parallel (they cross at "
                   "less than %g degree): they do not fix a position",
                   TRUCE_TRIANGULATE_MIN_CROSS_DEG);
-  double det = a11 * a22 - a12 * a12;
-  if (!(det > 1e-12 * (a11 + a22) * (a11 + a22)))
+  double x, y;
+  if (!line_cross_solve(&lc, &x, &y))
     return seterr(err, TRUCE_ERANGE,
                   "the lines of sight are nearly parallel: they do not fix a "
                   "position");
-  double x = (a22 * c1 - a12 * c2) / det, y = (a11 * c2 - a12 * c1) / det;
   double r = hypot(x, y);
   if (!(r < 4 * TRUCE_TRIANGULATE_MAX_M))
     return seterr(err, TRUCE_ERANGE,

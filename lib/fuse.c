@@ -30,6 +30,7 @@
  * benchmark's incidents are compared byte for byte (docs/fusion.md).
  */
 #include "internal.h"
+#include "linecross.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -1921,34 +1922,19 @@ static int fire_fit(const truce_bearing *b, size_t n, truce_ellipse *out,
                     double *rms) {
   frame fr;
   frame_init(&fr, b[0].lat_deg, b[0].lon_deg);
-  double a11 = 0, a12 = 0, a22 = 0, c1 = 0, c2 = 0, s11 = 0, s12 = 0,
-         s22 = 0;
+  line_cross lc = {0};
   for (size_t j = 0; j < n; j++) {
     if (fabs(b[j].lat_deg) > 70)
       return FIT_FAR;
     double px, py, u = b[j].bearing_deg * DEG;
     frame_xy(&fr, b[j].lat_deg, b[j].lon_deg, &px, &py);
-    double ux = sin(u), uy = cos(u), nx = -uy, ny = ux;
-    double sr = b[j].spread_deg / 2 * DEG, w = 1 / (sr * sr);
-    double np = nx * px + ny * py;
-    a11 += w * nx * nx;
-    a12 += w * nx * ny;
-    a22 += w * ny * ny;
-    c1 += w * nx * np;
-    c2 += w * ny * np;
-    s11 += ux * ux;
-    s12 += ux * uy;
-    s22 += uy * uy;
+    double sr = b[j].spread_deg / 2 * DEG;
+    line_cross_add(&lc, px, py, sin(u), cos(u), 1 / (sr * sr));
   }
-  /* two lines at angle a: eigenvalues 1 +- cos a, ratio tan^2(a / 2) */
-  double half = (s11 + s22) / 2;
-  double dd = sqrt((s11 - s22) * (s11 - s22) / 4 + s12 * s12);
-  double tmin = tan(TRUCE_TRIANGULATE_MIN_CROSS_DEG * DEG / 2);
-  double det = a11 * a22 - a12 * a12;
-  if (half - dd < tmin * tmin * (half + dd) ||
-      !(det > 1e-12 * (a11 + a22) * (a11 + a22)))
+  double x, y;
+  if (!line_cross_spread(&lc, TRUCE_TRIANGULATE_MIN_CROSS_DEG) ||
+      !line_cross_solve(&lc, &x, &y))
     return FIT_BAD;
-  double x = (a22 * c1 - a12 * c2) / det, y = (a11 * c2 - a12 * c1) / det;
   if (!(len2d(x, y) < FIRE_PLANE_M))
     return FIT_FAR;
   double lat, lon;
@@ -1956,7 +1942,7 @@ static int fire_fit(const truce_bearing *b, size_t n, truce_ellipse *out,
   fnormal q, t;
   fire_eval(b, n, lat, lon, &q);
   for (int steps = 0, evals = 0; q.why == FIT_OK;) {
-    det = q.nee * q.nnn - q.nen * q.nen;
+    double det = q.nee * q.nnn - q.nen * q.nen;
     if (!(det > 0))
       return FIT_BAD;
     double de = -(q.nnn * q.ve - q.nen * q.vn) / det;
@@ -1993,7 +1979,7 @@ static int fire_fit(const truce_bearing *b, size_t n, truce_ellipse *out,
   }
   if (q.why != FIT_OK)
     return q.why;
-  det = q.nee * q.nnn - q.nen * q.nen;
+  double det = q.nee * q.nnn - q.nen * q.nen;
   if (!(det > 0))
     return FIT_BAD;
   out->lat_deg = lat;
