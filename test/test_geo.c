@@ -1485,6 +1485,8 @@ static void many_vs_one(const char *doc, double la0, double la1, double lo0,
   for (size_t i = 0; i < n; i++) {
     lat[i] = unif(la0, la1);
     lon[i] = unif(lo0, lo1);
+    if (lon[i] > 180) /* a box across the antimeridian */
+      lon[i] -= 360;
   }
   /* Some refused: not finite, out of range. */
   lat[n / 3] = NAN;
@@ -1529,7 +1531,7 @@ TEST(test_measure_many) {
       40, 56, 30, 45, 20000);
   many_vs_one("{\"type\":\"LineString\",\"coordinates\":[[178,-17],[179.5,"
               "-16.5],[-179.2,-16],[-178,-16.4]]}",
-              -25, -8, -180, 180, 20000);
+              -25, -8, 165, 195, 20000);
   /* Nothing to measure; NULL arrays; the scratch refused. */
   truce_geom *g = NULL;
   const char *doc = "{\"type\":\"LineString\",\"coordinates\":[[37,48],[38,"
