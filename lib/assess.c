@@ -818,19 +818,22 @@ static bool stand_in(engine *g, int ri, const sob *s, looks_fn looks,
   return true;
 }
 
-/* The rest of an incident's members as evidence of finding f. */
-static void add_members(engine *g, finding *f, const sob *rep) {
-  const ainc *a = &g->inc[rep->incident];
-  for (uint32_t k = 0; k < a->n && f->nev < EVIDENCE_MAX; k++) {
-    const sob *m = &g->obs[g->members[a->first + k]];
-    if (m->index == f->ev[0].index && m->pos == f->ev[0].pos)
-      continue;
-    f->ev[f->nev].index = m->index;
-    f->ev[f->nev].pos = m->pos;
-    f->ev[f->nev].source = g->strs[m->source];
-    f->nev++;
-  }
-  /* sorted by citation, the standing-in one first */
+/* Observation m as evidence of finding f, once, while it has room. */
+static void add_cite(engine *g, finding *f, const sob *m) {
+  for (size_t k = 0; k < f->nev; k++)
+    if (f->ev[k].index == m->index && f->ev[k].pos == m->pos)
+      return;
+  if (f->nev == EVIDENCE_MAX)
+    return;
+  f->ev[f->nev].index = m->index;
+  f->ev[f->nev].pos = m->pos;
+  f->ev[f->nev].source = g->strs[m->source];
+  f->nev++;
+}
+
+/* Evidence after the first (the one standing for the finding) sorted by
+ * citation. */
+static void sort_cites(finding *f) {
   for (size_t i = 2; i < f->nev; i++)
     for (size_t j = i; j > 1 && (f->ev[j].index < f->ev[j - 1].index ||
                                  (f->ev[j].index == f->ev[j - 1].index &&
@@ -840,6 +843,14 @@ static void add_members(engine *g, finding *f, const sob *rep) {
       f->ev[j] = f->ev[j - 1];
       f->ev[j - 1] = t;
     }
+}
+
+/* The rest of an incident's members as evidence of finding f. */
+static void add_members(engine *g, finding *f, const sob *rep) {
+  const ainc *a = &g->inc[rep->incident];
+  for (uint32_t k = 0; k < a->n; k++)
+    add_cite(g, f, &g->obs[g->members[a->first + k]]);
+  sort_cites(f);
 }
 
 static bool ceasefire_looks(const engine *g, int ri, const sob *s) {
@@ -894,12 +905,89 @@ static bool withdrawal_looks(const engine *g, int ri, const sob *s) {
   return withdrawal_match(g, ri, s) != 0;
 }
 
+/* A weapon seen again: sightings of one kind of weapon (the same class,
+ * the same system where both name one) at one place (within
+ * SEEN_PLACE_M plus the two positions' combined 95% radius of the
+ * group's first sighting), each within SEEN_AGAIN_MS of the group's
+ * latest, breach a withdrawal line once: one finding over their span,
+ * with every sighting as evidence. Fusion joins sightings only within
+ * its time tolerance (a minute or so), so two drones passing five
+ * minutes apart make two incidents of one weapon; a day's report counts
+ * it once. After six hours unseen it is counted again: a weapon still
+ * there the next morning is reported again (docs/assess.md). */
+#define SEEN_PLACE_M 500.0
+#define SEEN_AGAIN_MS (6 * 3600000LL)
+
+typedef struct seen_group {
+  size_t f;  /* its finding, into g->f (which may move) */
+  int party; /* the party it binds; -1 for "cannot tell" */
+  sob first; /* its first sighting, as it stood (a stand-in is a copy) */
+  int64_t last_ms;
+} seen_group;
+
+/* The finding a sighting of party p continues, or SIZE_MAX. */
+static size_t seen_again(const seen_group *grp, size_t n, int p,
+                         const sob *s) {
+  for (size_t i = n; i-- > 0;) {
+    const seen_group *q = &grp[i];
+    const sob *a = &q->first;
+    if (q->party != p || s->t_ms - q->last_ms > SEEN_AGAIN_MS)
+      continue;
+    if (a->cls != s->cls || (a->system && s->system && a->system != s->system))
+      continue;
+    double d;
+    truce_geodesic_inverse(a->lat, a->lon, s->lat, s->lon, &d, NULL, NULL);
+    if (d <= SEEN_PLACE_M + hypot(a->unc_m, s->unc_m))
+      return q->f;
+  }
+  return SIZE_MAX;
+}
+
+/* Record finding fi, just added for sighting s of party p, as a group. */
+static truce_err seen_record(engine *g, seen_group **grp, size_t *n,
+                             size_t *cap, int p, const sob *s, size_t fi) {
+  if (*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 16;
+    seen_group *q = truce_realloc(*grp, nc * sizeof *q);
+    if (!q)
+      return seterr(g->err, TRUCE_ENOMEM, "out of memory");
+    *grp = q;
+    *cap = nc;
+  }
+  seen_group *q = &(*grp)[(*n)++];
+  q->f = fi;
+  q->party = p;
+  q->first = *s;
+  q->last_ms = s->t_end_ms;
+  return TRUCE_OK;
+}
+
+/* Sighting s (orig: the observation, if s is a stand-in) continues the
+ * group of finding fi: its span and its evidence grow. */
+static void seen_join(engine *g, seen_group *grp, size_t n, size_t fi,
+                      const sob *s, const sob *orig) {
+  finding *f = &g->f[fi];
+  if (s->t_end_ms > f->v.t_end_ms)
+    f->v.t_end_ms = s->t_end_ms;
+  for (size_t i = 0; i < n; i++)
+    if (grp[i].f == fi && s->t_end_ms > grp[i].last_ms)
+      grp[i].last_ms = s->t_end_ms;
+  if (s->incident != NONE)
+    add_members(g, f, s);
+  else {
+    add_cite(g, f, orig);
+    sort_cites(f);
+  }
+}
+
 static truce_err rule_withdrawal(engine *g, int ri) {
   const terms_rule *r = &g->t->rules[ri];
   double limit = r->u.withdrawal.distance_km * 1000;
   truce_err rc = TRUCE_OK;
+  seen_group *grp = NULL;
+  size_t ngrp = 0, capgrp = 0;
   for (size_t i = 0; !rc && i < g->nobs; i++) {
-    const sob *s = &g->obs[i];
+    const sob *s = &g->obs[i], *orig = s;
     sob rep;
     int m = withdrawal_match(g, ri, s);
     if (m == 0)
@@ -940,11 +1028,18 @@ static truce_err rule_withdrawal(engine *g, int ri) {
                  "%s at %.1f km from %s's line (limit %g km)", wt,
                  w.dist_m / 1000, g->t->parties[p].id,
                  r->u.withdrawal.distance_km);
+        size_t fi = seen_again(grp, ngrp, -1, s);
+        if (fi != SIZE_MAX) {
+          seen_join(g, grp, ngrp, fi, s, orig);
+          continue;
+        }
         finding *f = NULL;
         rc = add_finding(g, ri, "presence", s, -1, reason, l->id, w.dist_m,
                          "", detail, &f);
         if (!rc && s->incident != NONE)
           add_members(g, f, s);
+        if (!rc)
+          rc = seen_record(g, &grp, &ngrp, &capgrp, -1, s, g->nf - 1);
         continue;
       }
       if (own_side) {
@@ -966,13 +1061,21 @@ static truce_err rule_withdrawal(engine *g, int ri) {
                  wt, w.dist_m / 1000, g->t->parties[p].id,
                  r->u.withdrawal.distance_km);
       }
+      size_t fi = seen_again(grp, ngrp, (int)p, s);
+      if (fi != SIZE_MAX) {
+        seen_join(g, grp, ngrp, fi, s, orig);
+        continue;
+      }
       finding *f = NULL;
       rc = add_finding(g, ri, "presence", s, (int)p, reason, l->id, w.dist_m,
                        "", detail, &f);
       if (!rc && s->incident != NONE)
         add_members(g, f, s);
+      if (!rc)
+        rc = seen_record(g, &grp, &ngrp, &capgrp, (int)p, s, g->nf - 1);
     }
   }
+  truce_free(grp);
   return rc;
 }
 

@@ -189,8 +189,8 @@ for rule in ceasefire disengagement heavy-weapons tanks-mortars; do
     grep -c "\"rules\":\[[^]]*\"$rule\"" || true)
   printf '%-16s %10s %28s\n' "$rule" "$found" "$truth"
 done
-echo "(findings above the truth: false reports, repeated sightings of one weapon, and zone"
-echo " findings counted as 'near' that the truth does not list; docs/fusion.md, docs/simulate.md)"
+echo "(findings above the truth: false reports, and zone findings counted as 'near' that the"
+echo " truth does not list; a weapon seen again within 6 hours is one finding: docs/assess.md)"
 
 step "The whole log still verifies"
 run checkpoint "$LOG" >/dev/null

@@ -465,6 +465,8 @@ TEST(terms_in_the_log) {
 /* A weapon seen twice within a minute, by the patrol and the camera, is
  * one incident, so one withdrawal finding with both sightings as
  * evidence; the same seen again eight hours later is another. */
+static int cites(json_t *f, size_t i, uint64_t entry, unsigned pos);
+
 TEST(withdrawal_by_incident) {
   const char *p[] = {
       "{\"what\":\"weapon_seen\",\"time\":\"2016-12-01T10:00:00Z\",\"where\":"
@@ -473,26 +475,46 @@ TEST(withdrawal_by_incident) {
       "{\"what\":\"weapon_seen\",\"time\":\"2016-12-01T18:00:00Z\",\"where\":"
       "{\"lat\":48.7,\"lon\":37.8,\"uncertainty_m\":50},\"weapon\":{"
       "\"system\":\"2S1\"}}"};
+  /* The camera: the 2S1 40 s after the patrol (one incident), and again
+   * 5 minutes later, 150 m away (another incident, the same weapon); a
+   * D-30 beside it (another weapon); a 2S1 3.3 km north (another). */
   const char *k[] = {
       "{\"what\":\"weapon_seen\",\"time\":\"2016-12-01T10:00:40Z\",\"where\":"
       "{\"lat\":48.7003,\"lon\":37.8004,\"uncertainty_m\":50},\"weapon\":{"
+      "\"system\":\"2S1\"}}",
+      "{\"what\":\"weapon_seen\",\"time\":\"2016-12-01T10:05:00Z\",\"where\":"
+      "{\"lat\":48.7012,\"lon\":37.8012,\"uncertainty_m\":50},\"weapon\":{"
+      "\"system\":\"2S1\"}}",
+      "{\"what\":\"weapon_seen\",\"time\":\"2016-12-01T10:06:00Z\",\"where\":"
+      "{\"lat\":48.7,\"lon\":37.8,\"uncertainty_m\":50},\"weapon\":{"
+      "\"system\":\"D-30\"}}",
+      "{\"what\":\"weapon_seen\",\"time\":\"2016-12-01T10:07:00Z\",\"where\":"
+      "{\"lat\":48.73,\"lon\":37.8,\"uncertainty_m\":50},\"weapon\":{"
       "\"system\":\"2S1\"}}"};
-  submit(&pat, p, 2);
-  submit(&cam, k, 1);
+  uint64_t ep = submit(&pat, p, 2), ec = submit(&cam, k, 4);
   collected c;
   CHECK_OK(assess(at("2016-12-01T00:00:00Z"), at("2016-12-02T00:00:00Z"),
                   &c));
   json_t *f = NULL;
-  CHECK_EQ_U64(count(&c, "artillery", "presence", "ua", &f), 2);
-  CHECK_EQ_U64(c.n, 2);
+  /* the 2S1 from 10:00 to 10:05, the D-30, the 2S1 to the north, and
+   * the 2S1 again at 18:00 (eight hours unseen: counted again) */
+  CHECK_EQ_U64(count(&c, "artillery", "presence", "ua", &f), 4);
+  CHECK_EQ_U64(c.n, 4);
   CHECK(f != NULL);
   if (f) {
-    /* the first finding: both sightings, the patrol's first */
-    CHECK_EQ_U64(json_array_size(json_object_get(f, "evidence")), 2);
-    const char *a = evidence_cite(f, 0), *b = evidence_cite(f, 1);
-    CHECK(a && b && strcmp(a, b) != 0);
+    /* the first finding: the three sightings, the patrol's first */
+    CHECK_EQ_U64(json_array_size(json_object_get(f, "evidence")), 3);
+    CHECK(cites(f, 0, ep, 0));
+    CHECK(cites(f, 1, ec, 0));
+    CHECK(cites(f, 2, ec, 1));
+    CHECK_STR(json_string_value(json_object_get(f, "time")),
+              "2016-12-01T10:00:00Z");
+    CHECK_STR(json_string_value(json_object_get(f, "time_end")),
+              "2016-12-01T10:05:00Z");
     json_decref(f);
   }
+  CHECK_CONTAINS(c.n ? c.jsonl.data : "", "D-30");
+  CHECK_CONTAINS(c.n ? c.jsonl.data : "", "\"time\":\"2016-12-01T18:00:00Z\"");
   release(&c);
 }
 
