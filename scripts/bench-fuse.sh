@@ -18,29 +18,31 @@
 # than about 10 minutes, it runs on a subset (DBSCAN_MAX points, default
 # all) and the full time is extrapolated linearly, which flatters DBSCAN
 # (its neighbour search grows faster than linearly); the output says so.
-# Then the quality floors on the simulator's default scenario.
+# Both run FUSE_RUNS times (default 3), alternately, so that a neighbour
+# on the machine slows both alike; every run is printed, and the ratio is
+# of the medians (of CPU time). The first truce run also writes its
+# incidents (untimed) and prints their SHA-256: a change to fusion that
+# changes its results changes the hash. Then the quality floors on the
+# simulator's default scenario.
 set -eu
 B=${1:-build}
 N=${FUSE_OBS:-1000000}
 EPS=${FUSE_EPS_M:-500}
 DBMAX=${DBSCAN_MAX:-$N}
+RUNS=${FUSE_RUNS:-3}
 PY=/usr/bin/python3
 
 T=$(mktemp -d /tmp/truce-bench-fuse.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
 
-echo "fuse: grouping observations into incidents, single thread"
-"$B/bench/bench_fuse" run "$N" 20261101 "$T/points.bin" | tee "$T/truce.out"
-cpu=$(sed -n 's/^TRUCE_FUSE_CPU_SECONDS=//p' "$T/truce.out")
+sklearn=yes
+"$PY" -c 'import numpy, sklearn' 2>/dev/null || sklearn=no
 
-if ! "$PY" -c 'import numpy, sklearn' 2>/dev/null; then
-  echo "  DBSCAN: skipped (needs python3-numpy and python3-sklearn: make bench installs them)"
-else
-  "$PY" - "$T/points.bin" "$DBMAX" "$EPS" "$N" "$cpu" <<'EOF'
+cat >"$T/dbscan.py" <<'EOF'
 import sys, time, resource
 import numpy as np
 from sklearn.cluster import DBSCAN
-path, m, eps_m, n, truce_cpu = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+path, m, eps_m, n, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 pts = np.fromfile(path, dtype='<f8').reshape(-1, 2)[:m]
 c0 = time.process_time(); w0 = time.perf_counter()
 labels = DBSCAN(eps=eps_m / 6371008.8, min_samples=1, metric='haversine',
@@ -49,9 +51,48 @@ cpu = time.process_time() - c0; wall = time.perf_counter() - w0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 full = cpu * n / len(pts)
 note = "" if len(pts) == n else " (run on %d points, extrapolated linearly to %d: a lower bound)" % (len(pts), n)
-print("  DBSCAN (scikit-learn, haversine, ball tree, eps %.0f m): %.3f s CPU, %.3f s wall, %d clusters; %.0f observations/s (CPU)%s; peak RSS %.0f bytes/point (the python process)"
+with open(out, "a") as f:
+    f.write("%.6f\n" % full)
+print("   DBSCAN (scikit-learn, haversine, ball tree, eps %.0f m): %.3f s CPU, %.3f s wall, %d clusters; %.0f observations/s (CPU)%s; peak RSS %.0f bytes/point (the python process)"
       % (eps_m, cpu, wall, labels.max() + 1, len(pts) / cpu, note, rss / len(pts)))
-print("  truce / DBSCAN throughput: %.1fx (goal: 20x)" % (full / truce_cpu))
 EOF
-fi
+
+cat >"$T/medians.py" <<'EOF'
+import sys, statistics
+t = [float(x) for x in open(sys.argv[1]) if x.strip()]
+d = [float(x) for x in open(sys.argv[2]) if x.strip()]
+n = int(sys.argv[3])
+mt = statistics.median(t)
+print("  truce fuse, median of %d runs: %.3f s CPU, %.0f observations/s (runs: %s s)"
+      % (len(t), mt, n / mt, ", ".join("%.3f" % x for x in t)))
+if not d:
+    print("  DBSCAN: skipped (needs python3-numpy and python3-sklearn: make bench installs them)")
+else:
+    md = statistics.median(d)
+    print("  DBSCAN, median of %d runs: %.3f s CPU, %.0f observations/s (runs: %s s)"
+          % (len(d), md, n / md, ", ".join("%.3f" % x for x in d)))
+    print("  truce / DBSCAN throughput, medians: %.1fx (goal: 20x); run by run: %s"
+          % (md / mt, ", ".join("%.1fx" % (b / a) for a, b in zip(t, d))))
+EOF
+
+echo "fuse: grouping observations into incidents, single thread; $RUNS runs of each, alternately"
+: >"$T/truce.cpu"
+: >"$T/dbscan.cpu"
+i=1
+while [ "$i" -le "$RUNS" ]; do
+  echo " run $i"
+  if [ "$i" -eq 1 ]; then
+    "$B/bench/bench_fuse" run "$N" 20261101 "$T/points.bin" "$T/incidents.jsonl" >"$T/run.out"
+  else
+    "$B/bench/bench_fuse" run "$N" 20261101 "$T/points.bin" >"$T/run.out"
+  fi
+  grep -v '^TRUCE_FUSE_CPU_SECONDS=' "$T/run.out" | sed 's/^/ /'
+  sed -n 's/^TRUCE_FUSE_CPU_SECONDS=//p' "$T/run.out" >>"$T/truce.cpu"
+  if [ "$sklearn" = yes ]; then
+    "$PY" "$T/dbscan.py" "$T/points.bin" "$DBMAX" "$EPS" "$N" "$T/dbscan.cpu"
+  fi
+  i=$((i + 1))
+done
+echo "  the first run's incidents: SHA-256 $(sha256sum "$T/incidents.jsonl" | cut -c1-64)"
+"$PY" "$T/medians.py" "$T/truce.cpu" "$T/dbscan.cpu" "$N"
 "$B/bench/bench_fuse" quality
