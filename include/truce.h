@@ -1008,6 +1008,15 @@ typedef struct truce_evidence {
   const char *source; /* the signer's name */
 } truce_evidence;
 
+/* An uncertainty region: an ellipse on the local tangent plane at its
+ * centre, holding the true position with 95% probability (semi-axes are
+ * 2.4477 sigma of a two-dimensional normal). */
+typedef struct truce_ellipse {
+  double lat_deg, lon_deg; /* the centre: the best estimate */
+  double major_m, minor_m; /* semi-axes, major_m >= minor_m >= 0 */
+  double azimuth_deg;      /* of the major axis, [0, 180) from true north */
+} truce_ellipse;
+
 /* A finding of the assessment. Strings and arrays belong to the engine
  * and are valid during the callback only. */
 typedef struct truce_violation {
@@ -1028,6 +1037,9 @@ typedef struct truce_violation {
   const truce_evidence *evidence;
   size_t nevidence;
   const truce_terms_ref *terms; /* the terms entry the finding cites */
+  int fire_located;         /* the finding's incident has a firing position
+                               (fusion triangulated it) */
+  truce_ellipse fire_where; /* ... and its 95% ellipse, if fire_located */
 } truce_violation;
 
 /* Return non-zero to stop the assessment (it then returns TRUCE_OK). */
@@ -1171,15 +1183,6 @@ truce_err truce_import_convert(int kind, const char *data, size_t len,
  * s of b with 95% probability: its error is modelled as normal with
  * sigma = s / 2. The simulator draws errors that way and triangulation
  * weighs bearings that way. */
-
-/* An uncertainty region: an ellipse on the local tangent plane at its
- * centre, holding the true position with 95% probability (semi-axes are
- * 2.4477 sigma of a two-dimensional normal). */
-typedef struct truce_ellipse {
-  double lat_deg, lon_deg; /* the centre: the best estimate */
-  double major_m, minor_m; /* semi-axes, major_m >= minor_m >= 0 */
-  double azimuth_deg;      /* of the major axis, [0, 180) from true north */
-} truce_ellipse;
 
 /* One line of sight: an observer's position and the bearing it reported,
  * with the distance range if given (0, 0: none). origin_radius_m is how

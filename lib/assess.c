@@ -730,6 +730,10 @@ static truce_err add_finding(engine *g, int rule, const char *category,
   snprintf(f->reason, sizeof f->reason, "%s", reason);
   snprintf(f->detail, sizeof f->detail, "%s", detail);
   f->v.terms = g->cite;
+  if (s->incident != NONE && g->inc[s->incident].fire_located) {
+    f->v.fire_located = 1;
+    f->v.fire_where = g->inc[s->incident].fire_where;
+  }
   f->ev[0].index = s->index;
   f->ev[0].pos = s->pos;
   f->ev[0].source = g->strs[s->source];
@@ -1801,6 +1805,13 @@ static truce_err put_members(const truce_violation *v, truce_buf *b) {
     if (!rc)
       rc = buf_put_json_str(b, v->detail);
   }
+  if (!rc && v->fire_located)
+    rc = truce_buf_appendf(
+        b,
+        ",\"fire_position\":{\"lat\":%.7f,\"lon\":%.7f,\"major_m\":%.1f,"
+        "\"minor_m\":%.1f,\"azimuth_deg\":%.1f}",
+        v->fire_where.lat_deg, v->fire_where.lon_deg, v->fire_where.major_m,
+        v->fire_where.minor_m, v->fire_where.azimuth_deg);
   if (!rc)
     rc = truce_buf_append(b, ",\"evidence\":[", 13);
   for (size_t i = 0; !rc && i < v->nevidence; i++) {
@@ -1831,7 +1842,8 @@ static truce_err put_members(const truce_violation *v, truce_buf *b) {
 const char *truce_violation_csv_header(void) {
   return "rule,type,category,time,time_end,lat,lon,uncertainty_m,line,"
          "dist_m,place,party,reason,detail,evidence,terms,terms_version,"
-         "terms_entry\n";
+         "terms_entry,fire_lat,fire_lon,fire_major_m,fire_minor_m,"
+         "fire_azimuth_deg\n";
 }
 
 truce_err truce_violation_format(const truce_violation *v, int format,
@@ -1937,5 +1949,12 @@ truce_err truce_violation_format(const truce_violation *v, int format,
   } else if (!rc) {
     rc = truce_buf_append(out, ",,,", 3);
   }
+  if (!rc)
+    rc = v->fire_located
+             ? truce_buf_appendf(out, ",%.7f,%.7f,%.1f,%.1f,%.1f",
+                                 v->fire_where.lat_deg, v->fire_where.lon_deg,
+                                 v->fire_where.major_m, v->fire_where.minor_m,
+                                 v->fire_where.azimuth_deg)
+             : truce_buf_append(out, ",,,,,", 5);
   return rc ? rc : truce_buf_append(out, "\n", 1);
 }

@@ -394,6 +394,8 @@ TEST(every_rule_type) {
   CHECK(g != NULL);
   CHECK_EQ_U64(json_array_size(json_object_get(g, "features")), c.n);
   json_decref(g);
+  /* no incident here has a firing position: no such member */
+  CHECK(c.n > 0 && !strstr(c.jsonl.data, "fire_position"));
   release(&c);
 }
 
@@ -836,6 +838,17 @@ TEST(fire_triangulated) {
                            json_real_value(json_object_get(f, "lon")), 48.30,
                            37.97, &d, NULL, NULL);
     CHECK_MSG(d < 50, "finding %.1f m from the impact", d);
+    /* the firing position as data, where the weapon stood */
+    json_t *fp = json_object_get(f, "fire_position");
+    CHECK(json_is_object(fp));
+    truce_geodesic_inverse(json_real_value(json_object_get(fp, "lat")),
+                           json_real_value(json_object_get(fp, "lon")), 48.30,
+                           38.10, &d, NULL, NULL);
+    CHECK_MSG(d < 100, "firing position %.1f m from the weapon", d);
+    double ma = json_real_value(json_object_get(fp, "major_m")),
+           mi = json_real_value(json_object_get(fp, "minor_m"));
+    CHECK_MSG(ma >= mi && mi > 100 && ma < 3000, "ellipse %.1f x %.1f m", ma,
+              mi);
     json_decref(f);
   }
   f = finding_at(&c, "2017-04-02T10:00:00Z");
@@ -860,8 +873,29 @@ TEST(fire_triangulated) {
               "%s", r ? r : "(none)");
     json_decref(f);
   }
-  /* The reason is in every format; CSV keeps its columns. */
+  /* The reason is in every format; CSV keeps its columns: as many in
+   * every row as in the header, the firing position's five last. */
   CHECK_CONTAINS(c.csv.data, "fire triangulated to 48.3000,38.1000");
+  CHECK_CONTAINS(c.geojson.data, "\"fire_position\":{\"lat\":48.3");
+  size_t nh = 1, rows = 0;
+  for (const char *q = truce_violation_csv_header(); *q; q++)
+    nh += *q == ',';
+  CHECK_CONTAINS(truce_violation_csv_header(),
+                 ",fire_lat,fire_lon,fire_major_m,fire_minor_m,"
+                 "fire_azimuth_deg\n");
+  for (const char *q = c.csv.data, *e = q ? q + c.csv.len : q; q && q < e;
+       rows++) {
+    size_t nf = 1;
+    int quoted = 0;
+    for (; q < e && (quoted || *q != '\n'); q++) {
+      quoted ^= *q == '"';
+      nf += *q == ',' && !quoted;
+    }
+    CHECK_EQ_U64(nf, nh);
+    q++;
+  }
+  CHECK_EQ_U64(rows, 3);
+  CHECK_CONTAINS(c.csv.data, ",48.3");
   CHECK_CONTAINS(c.geojson.data, "whose ellipse straddles");
   release(&c);
 }
