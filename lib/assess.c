@@ -1805,11 +1805,11 @@ static truce_err put_members(const truce_violation *v, truce_buf *b) {
     if (!rc)
       rc = buf_put_json_str(b, v->detail);
   }
-  if (!rc && v->fire_located)
+  if (!rc && v->fire_located) /* as an incident gives it (fuse.c) */
     rc = truce_buf_appendf(
         b,
-        ",\"fire_position\":{\"lat\":%.7f,\"lon\":%.7f,\"major_m\":%.1f,"
-        "\"minor_m\":%.1f,\"azimuth_deg\":%.1f}",
+        ",\"fire_lat\":%.7f,\"fire_lon\":%.7f,\"fire_ellipse\":{\"major_m\""
+        ":%.1f,\"minor_m\":%.1f,\"azimuth_deg\":%.1f}",
         v->fire_where.lat_deg, v->fire_where.lon_deg, v->fire_where.major_m,
         v->fire_where.minor_m, v->fire_where.azimuth_deg);
   if (!rc)

@@ -395,7 +395,8 @@ TEST(every_rule_type) {
   CHECK_EQ_U64(json_array_size(json_object_get(g, "features")), c.n);
   json_decref(g);
   /* no incident here has a firing position: no such member */
-  CHECK(c.n > 0 && !strstr(c.jsonl.data, "fire_position"));
+  CHECK(c.n > 0 && !strstr(c.jsonl.data, "fire_lat") &&
+        !strstr(c.jsonl.data, "fire_ellipse"));
   release(&c);
 }
 
@@ -839,11 +840,11 @@ TEST(fire_triangulated) {
                            37.97, &d, NULL, NULL);
     CHECK_MSG(d < 50, "finding %.1f m from the impact", d);
     /* the firing position as data, where the weapon stood */
-    json_t *fp = json_object_get(f, "fire_position");
+    json_t *fp = json_object_get(f, "fire_ellipse");
     CHECK(json_is_object(fp));
-    truce_geodesic_inverse(json_real_value(json_object_get(fp, "lat")),
-                           json_real_value(json_object_get(fp, "lon")), 48.30,
-                           38.10, &d, NULL, NULL);
+    truce_geodesic_inverse(json_real_value(json_object_get(f, "fire_lat")),
+                           json_real_value(json_object_get(f, "fire_lon")),
+                           48.30, 38.10, &d, NULL, NULL);
     CHECK_MSG(d < 100, "firing position %.1f m from the weapon", d);
     double ma = json_real_value(json_object_get(fp, "major_m")),
            mi = json_real_value(json_object_get(fp, "minor_m"));
@@ -876,7 +877,7 @@ TEST(fire_triangulated) {
   /* The reason is in every format; CSV keeps its columns: as many in
    * every row as in the header, the firing position's five last. */
   CHECK_CONTAINS(c.csv.data, "fire triangulated to 48.3000,38.1000");
-  CHECK_CONTAINS(c.geojson.data, "\"fire_position\":{\"lat\":48.3");
+  CHECK_CONTAINS(c.geojson.data, "\"fire_lat\":48.3");
   size_t nh = 1, rows = 0;
   for (const char *q = truce_violation_csv_header(); *q; q++)
     nh += *q == ',';
