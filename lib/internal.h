@@ -86,6 +86,12 @@ truce_err buf_put_csv_str(truce_buf *b, const char *s);
 #define TEXT_SHOW_MAX 72
 const char *text_show(const char *s, size_t n, char out[TEXT_SHOW_MAX]);
 
+/* truth.jsonl (sim.c) from memory; name is the file's, for messages.
+ * truce_sim_truth_load reads the file and calls it; the fuzz target
+ * calls it directly. */
+truce_err sim_truth_parse(const char *data, size_t len, const char *name,
+                          truce_sim_truth **out, char *err);
+
 /* The em dash that starts a signature line, in UTF-8. */
 #define EM_DASH "\xe2\x80\x94"
 

@@ -2070,8 +2070,15 @@ static bool get_num(json_t *o, const char *key, double *x) {
   return isfinite(*x);
 }
 
-static truce_err truth_event(truce_sim_truth *t, json_t *o, char *err,
-                             size_t ln) {
+/* The first field of a truth line found wrong: *bad names it (the
+ * first one only: the message names one). */
+static void need(bool ok, const char *field, const char **bad) {
+  if (!ok && !*bad)
+    *bad = field;
+}
+
+static truce_err truth_event(truce_sim_truth *t, json_t *o, const char *name,
+                             size_t ln, char *err) {
   truce_err rc = grow((void **)&t->ev, &t->capev, t->nev, sizeof *t->ev, err);
   if (rc)
     return rc;
@@ -2083,57 +2090,75 @@ static truce_err truth_event(truce_sim_truth *t, json_t *o, char *err,
          *th = json_object_get(o, "thermal"),
          *rules = json_object_get(o, "rules");
   double count = 0, nobs = 0;
-  bool ok = copy_str(o, "id", e->id, sizeof e->id, true) &&
-            copy_str(o, "what", what, sizeof what, true) &&
-            get_time(o, "time", &e->t_ms) && get_time(o, "end", &e->t_end_ms) &&
-            get_num(o, "lat", &e->lat_deg) && get_num(o, "lon", &e->lon_deg) &&
-            get_num(o, "count", &count) &&
-            copy_str(o, "party", e->party, sizeof e->party, true) &&
-            copy_str(o, "ground", e->ground, sizeof e->ground, true) &&
-            get_num(o, "line_dist_m", &e->line_dist_m) &&
-            get_num(o, "observations", &nobs) && json_is_object(w) &&
-            json_is_array(rules);
-  e->what = truce_what_from_name(what, strlen(what));
-  ok = ok && e->what != TRUCE_WHAT_NONE && count >= 1 && count <= 1e9 &&
-       nobs >= 0 && nobs <= 4e9;
-  if (ok) {
+  const char *bad = NULL;
+  need(copy_str(o, "id", e->id, sizeof e->id, true) && e->id[0], "id", &bad);
+  need(copy_str(o, "what", what, sizeof what, true) &&
+           (e->what = truce_what_from_name(what, strlen(what))) !=
+               TRUCE_WHAT_NONE,
+       "what", &bad);
+  need(get_time(o, "time", &e->t_ms), "time", &bad);
+  need(get_time(o, "end", &e->t_end_ms), "end", &bad);
+  need(get_num(o, "lat", &e->lat_deg), "lat", &bad);
+  need(get_num(o, "lon", &e->lon_deg), "lon", &bad);
+  need(get_num(o, "count", &count) && count >= 1 && count <= 1e9, "count",
+       &bad);
+  need(copy_str(o, "party", e->party, sizeof e->party, true), "party", &bad);
+  need(copy_str(o, "ground", e->ground, sizeof e->ground, true), "ground",
+       &bad);
+  need(get_num(o, "line_dist_m", &e->line_dist_m), "line_dist_m", &bad);
+  need(get_num(o, "observations", &nobs) && nobs >= 0 && nobs <= 4e9,
+       "observations", &bad);
+  need(json_is_object(w), "weapon", &bad);
+  need(json_is_array(rules), "rules", &bad);
+  if (!bad) {
     e->count = (uint32_t)count;
     e->nobs = (uint32_t)nobs;
-    const char *cls = json_string_value(json_object_get(w, "class"));
+    json_t *c = json_object_get(w, "class");
+    const char *cls = json_string_value(c);
+    need(!c || cls, "weapon.class", &bad);
     e->weapon = cls ? truce_weapon_class_from_name(cls, strlen(cls))
                     : TRUCE_WEAPON_NONE;
     if (json_object_get(w, "calibre_mm"))
-      ok = get_num(w, "calibre_mm", &e->calibre_mm);
-    ok = ok && copy_str(w, "system", e->system, sizeof e->system, false);
+      need(get_num(w, "calibre_mm", &e->calibre_mm), "weapon.calibre_mm",
+           &bad);
+    need(copy_str(w, "system", e->system, sizeof e->system, false),
+         "weapon.system", &bad);
   }
-  if (ok && ff) {
+  if (!bad && ff) {
     e->has_fire_from = 1;
-    ok = get_num(ff, "lat", &e->fire_lat_deg) &&
-         get_num(ff, "lon", &e->fire_lon_deg);
+    need(get_num(ff, "lat", &e->fire_lat_deg), "fire_from.lat", &bad);
+    need(get_num(ff, "lon", &e->fire_lon_deg), "fire_from.lon", &bad);
   }
-  if (ok && th) {
+  if (!bad && th) {
     e->has_thermal = 1;
-    ok = get_time(th, "from", &e->thermal_from_ms) &&
-         get_time(th, "to", &e->thermal_to_ms);
+    need(get_time(th, "from", &e->thermal_from_ms), "thermal.from", &bad);
+    need(get_time(th, "to", &e->thermal_to_ms), "thermal.to", &bad);
   }
-  for (size_t i = 0; ok && i < json_array_size(rules); i++) {
+  for (size_t i = 0; !bad && i < json_array_size(rules); i++) {
     const char *r = json_string_value(json_array_get(rules, i));
     size_t n = strlen(e->rules);
-    ok = r && n + strlen(r) + 2 < sizeof e->rules;
-    if (ok)
+    need(r && n + strlen(r) + 2 < sizeof e->rules, "rules", &bad);
+    if (!bad)
       snprintf(e->rules + n, sizeof e->rules - n, "%s%s", n ? "," : "", r);
   }
-  for (size_t i = 0; ok && i < t->nev; i++)
-    ok = strcmp(t->ev[i].id, e->id) != 0;
-  if (!ok)
-    return seterr(err, TRUCE_EPARSE,
-                  "line %zu: not a valid event (or a repeated id)", ln);
+  if (bad)
+    return seterr(err, TRUCE_EPARSE, "%s: line %zu: event: %s: missing or "
+                                     "not valid",
+                  name, ln, bad);
+  for (size_t i = 0; i < t->nev; i++)
+    if (strcmp(t->ev[i].id, e->id) == 0) {
+      char shown[TEXT_SHOW_MAX];
+      return seterr(err, TRUCE_EPARSE,
+                    "%s: line %zu: event: id: '%s' repeats an earlier "
+                    "event's",
+                    name, ln, text_show(e->id, strlen(e->id), shown));
+    }
   t->nev++;
   return TRUCE_OK;
 }
 
-static truce_err truth_obs(truce_sim_truth *t, json_t *o, char *err,
-                           size_t ln) {
+static truce_err truth_obs(truce_sim_truth *t, json_t *o, const char *name,
+                           size_t ln, char *err) {
   truce_err rc =
       grow((void **)&t->obs, &t->capobs, t->nobs, sizeof *t->obs, err);
   if (rc)
@@ -2142,12 +2167,17 @@ static truce_err truth_obs(truce_sim_truth *t, json_t *o, char *err,
   memset(r, 0, sizeof *r);
   double line = 0;
   json_t *ev = json_object_get(o, "event");
-  bool ok = copy_str(o, "source", r->source, sizeof r->source, true) &&
-            copy_str(o, "id", r->id, sizeof r->id, true) &&
-            get_num(o, "line", &line) && line >= 1 && line <= 1e15 &&
-            (json_is_null(ev) || json_is_string(ev));
-  if (!ok)
-    return seterr(err, TRUCE_EPARSE, "line %zu: not a valid obs line", ln);
+  const char *bad = NULL;
+  need(copy_str(o, "source", r->source, sizeof r->source, true) &&
+           r->source[0],
+       "source", &bad);
+  need(copy_str(o, "id", r->id, sizeof r->id, true), "id", &bad);
+  need(get_num(o, "line", &line) && line >= 1 && line <= 1e15, "line", &bad);
+  need(json_is_null(ev) || json_is_string(ev), "event", &bad);
+  if (bad)
+    return seterr(err, TRUCE_EPARSE, "%s: line %zu: obs: %s: missing or not "
+                                     "valid",
+                  name, ln, bad);
   r->line = (uint64_t)line;
   r->event = -1;
   if (json_is_string(ev)) {
@@ -2160,10 +2190,52 @@ static truce_err truth_obs(truce_sim_truth *t, json_t *o, char *err,
     for (size_t i = 0; r->event < 0 && i < t->nev; i++)
       if (strcmp(t->ev[i].id, id) == 0)
         r->event = (int64_t)i;
-    if (r->event < 0)
-      return seterr(err, TRUCE_EPARSE, "line %zu: no event '%.40s'", ln, id);
+    if (r->event < 0) {
+      char shown[TEXT_SHOW_MAX];
+      return seterr(err, TRUCE_EPARSE,
+                    "%s: line %zu: obs: event: no event '%s' before it", name,
+                    ln, text_show(id, strlen(id), shown));
+    }
   }
   t->nobs++;
+  return TRUCE_OK;
+}
+
+truce_err sim_truth_parse(const char *data, size_t len, const char *name,
+                          truce_sim_truth **out, char *err) {
+  *out = NULL;
+  truce_sim_truth *t = truce_calloc(1, sizeof *t);
+  if (!t)
+    return seterr(err, TRUCE_ENOMEM, "out of memory");
+  truce_err rc = TRUCE_OK;
+  size_t ln = 0;
+  for (size_t at = 0; !rc && at < len;) {
+    const char *nl = memchr(data + at, '\n', len - at);
+    size_t end = nl ? (size_t)(nl - data) : len;
+    ln++;
+    json_error_t je;
+    json_t *o = json_loadb(data + at, end - at, JSON_REJECT_DUPLICATES, &je);
+    const char *type = json_string_value(json_object_get(o, "type"));
+    if (!o || !type)
+      rc = seterr(err, TRUCE_EPARSE,
+                  "%s: line %zu: not a JSON object with a type", name, ln);
+    else if (strcmp(type, "event") == 0)
+      rc = truth_event(t, o, name, ln, err);
+    else if (strcmp(type, "obs") == 0)
+      rc = truth_obs(t, o, name, ln, err);
+    else if (strcmp(type, "scenario") != 0) {
+      char shown[TEXT_SHOW_MAX];
+      rc = seterr(err, TRUCE_EPARSE, "%s: line %zu: type: unknown '%s'", name,
+                  ln, text_show(type, strlen(type), shown));
+    }
+    json_decref(o);
+    at = end + 1;
+  }
+  if (rc) {
+    truce_sim_truth_free(t);
+    return rc;
+  }
+  *out = t;
   return TRUCE_OK;
 }
 
@@ -2176,43 +2248,8 @@ truce_err truce_sim_truth_load(const char *path, truce_sim_truth **out,
   truce_buf b;
   truce_buf_init(&b, TRUTH_MAX);
   truce_err rc = truce_buf_read_file(&b, path, err);
-  if (rc) {
-    truce_buf_release(&b);
-    return rc;
-  }
-  truce_sim_truth *t = truce_calloc(1, sizeof *t);
-  if (!t) {
-    truce_buf_release(&b);
-    return seterr(err, TRUCE_ENOMEM, "out of memory");
-  }
-  size_t ln = 0;
-  for (size_t at = 0; !rc && at < b.len;) {
-    const char *nl = memchr(b.data + at, '\n', b.len - at);
-    size_t end = nl ? (size_t)(nl - b.data) : b.len;
-    ln++;
-    json_error_t je;
-    json_t *o = json_loadb(b.data + at, end - at, JSON_REJECT_DUPLICATES, &je);
-    const char *type = json_string_value(json_object_get(o, "type"));
-    if (!o || !type)
-      rc = seterr(err, TRUCE_EPARSE,
-                  "%s: line %zu: not a JSON object with "
-                  "a type",
-                  path, ln);
-    else if (strcmp(type, "event") == 0)
-      rc = truth_event(t, o, err, ln);
-    else if (strcmp(type, "obs") == 0)
-      rc = truth_obs(t, o, err, ln);
-    else if (strcmp(type, "scenario") != 0)
-      rc = seterr(err, TRUCE_EPARSE, "%s: line %zu: unknown type '%.32s'", path,
-                  ln, type);
-    json_decref(o);
-    at = end + 1;
-  }
+  if (!rc)
+    rc = sim_truth_parse(b.data ? b.data : "", b.len, path, out, err);
   truce_buf_release(&b);
-  if (rc) {
-    truce_sim_truth_free(t);
-    return rc;
-  }
-  *out = t;
-  return TRUCE_OK;
+  return rc;
 }

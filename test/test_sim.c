@@ -585,6 +585,75 @@ TEST(errors) {
   CHECK(t == NULL);
   CHECK_RC(truce_sim_truth_load(tmp_path("nothing"), &t, err), TRUCE_ENOTFOUND);
   truce_sim_truth_free(NULL);
+  /* ... naming the file, the line and the field */
+  static const char ev1[] =
+      "{\"type\":\"event\",\"id\":\"ev-00001\",\"what\":\"explosion\","
+      "\"time\":\"2026-11-01T00:03:47Z\",\"end\":\"2026-11-01T00:09:14Z\","
+      "\"lat\":48.5,\"lon\":37.9,\"count\":15,\"party\":\"east\",\"weapon\":"
+      "{\"class\":\"mortar\",\"calibre_mm\":120},\"ground\":\"west\","
+      "\"line_dist_m\":2483.7,\"rules\":[\"ceasefire\"],\"observations\":1}\n";
+  static const struct {
+    const char *second, *want;
+  } cases[] = {
+      {"{\"type\":\"obs\",\"source\":\"p\",\"line\":1,\"id\":\"sim-1\","
+       "\"event\":\"ev-00001\"}\n",
+       NULL},
+      {"{\"type\":\"obs\",\"source\":\"p\",\"line\":0,\"id\":\"sim-1\","
+       "\"event\":\"ev-00001\"}\n",
+       ": line 2: obs: line: missing or not valid"},
+      {"{\"type\":\"obs\",\"source\":\"p\",\"line\":1,\"id\":\"sim-1\","
+       "\"event\":\"ev-00009\"}\n",
+       ": line 2: obs: event: no event 'ev-00009' before it"},
+      {"{\"type\":\"event\",\"id\":\"ev-00001\"}\n",
+       ": line 2: event: what: missing or not valid"},
+      {"{\"type\":\"weather\"}\n", ": line 2: type: unknown 'weather'"},
+      {"[1]\n", ": line 2: not a JSON object with a type"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const char *path = tmp_path("truth.jsonl");
+    f = fopen(path, "w");
+    if (f) {
+      fputs(ev1, f);
+      fputs(cases[i].second, f);
+      fclose(f);
+    }
+    t = NULL;
+    truce_err rc = truce_sim_truth_load(path, &t, err);
+    if (!cases[i].want) {
+      CHECK_OK(rc);
+      CHECK(truce_sim_truth_nevents(t) == 1 && truce_sim_truth_nobs(t) == 1);
+      CHECK(t && truce_sim_truth_obs(t, 0)->event == 0);
+    } else {
+      CHECK_RC(rc, TRUCE_EPARSE);
+      CHECK(t == NULL);
+      CHECK_CONTAINS(err, path);
+      CHECK_CONTAINS(err, cases[i].want);
+    }
+    truce_sim_truth_free(t);
+  }
+  /* an event's field that is wrong is named; a repeated id too */
+  const char *path = tmp_path("truth.jsonl");
+  f = fopen(path, "w");
+  if (f) {
+    fputs(ev1, f);
+    for (const char *p = ev1; *p; p++) /* lat as a string */
+      if (strncmp(p, "\"lat\":48.5", 10) == 0) {
+        fputs("\"lat\":\"48.5\"", f);
+        p += 9;
+      } else
+        fputc(*p, f);
+    fclose(f);
+  }
+  CHECK_RC(truce_sim_truth_load(path, &t, err), TRUCE_EPARSE);
+  CHECK_CONTAINS(err, ": line 2: event: lat: missing or not valid");
+  f = fopen(path, "w");
+  if (f) {
+    fputs(ev1, f);
+    fputs(ev1, f);
+    fclose(f);
+  }
+  CHECK_RC(truce_sim_truth_load(path, &t, err), TRUCE_EPARSE);
+  CHECK_CONTAINS(err, ": line 2: event: id: 'ev-00001' repeats an earlier");
 }
 
 TEST(allocation_failures) {
