@@ -38,10 +38,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#if defined(__GLIBC__)
-#include <malloc.h> /* malloc_usable_size */
-#endif
 
 #define DEG (M_PI / 180)
 /* A hint to fetch memory that will be read soon (GCC and Clang). */
@@ -227,58 +223,6 @@ struct truce_fusion {
 };
 
 /* ---- small helpers ---- */
-
-/* Large buffers on huge pages. Where transparent huge pages are enabled
- * "always" or on "madvise" (this machine's setting), a mapping advised
- * MADV_HUGEPAGE has its first touch cost a fault per 2 MB instead of one
- * per 4 KB page (the zeroing is the same): at a million observations the
- * records alone are 25,000 faults fewer, about 0.09 s of CPU here.
- *
- * glibc serves a buffer this large (beyond its mmap threshold, at most
- * 32 MB) with a mapping of its own, from 16 bytes before the pointer to
- * malloc_usable_size bytes after it. The advice must cover exactly that
- * mapping: advising a part of it would split it in the system's tables,
- * and realloc, which moves or grows such a buffer with mremap (run reuses
- * the sorts' pages that way), could then no longer do so and would copy.
- * A buffer that does not start a page after such a header (from the heap,
- * another allocator) is left alone. Only speed depends on any of this: a
- * refusal, or no advice, changes nothing else. */
-#define HUGE_PAGE ((size_t)2 << 20)
-static void advise_huge(void *p, size_t bytes) {
-#if defined(MADV_HUGEPAGE) && defined(__GLIBC__)
-  uintptr_t head = (uintptr_t)p - 16;
-  if (!p || bytes < HUGE_PAGE || head % 4096 != 0)
-    return;
-  size_t len = malloc_usable_size(p) + 16;
-  if (len % 4096 == 0)
-    (void)madvise((void *)head, len, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
-
-/* truce_malloc, truce_calloc and truce_realloc for the large arrays
- * (observations, orders, keys, the grid, incidents, summaries), advised
- * for huge pages (advise_huge). */
-static void *big_malloc(size_t bytes) {
-  void *p = truce_malloc(bytes);
-  advise_huge(p, bytes);
-  return p;
-}
-
-static void *big_calloc(size_t n, size_t size) {
-  void *p = truce_calloc(n, size);
-  if (p && size && n <= SIZE_MAX / size)
-    advise_huge(p, n * size);
-  return p;
-}
-
-static void *big_realloc(void *old, size_t bytes) {
-  void *p = truce_realloc(old, bytes);
-  advise_huge(p, bytes);
-  return p;
-}
 
 void truce_fuse_defaults(truce_fuse_opts *o) {
   memset(o, 0, sizeof *o);
@@ -512,7 +456,7 @@ truce_err truce_fuse_new(const truce_fuse_opts *opts, truce_fusion **out) {
   }
   if (f->opt.expect_obs) {
     size_t n = f->opt.expect_obs < FUSE_OBS_MAX ? f->opt.expect_obs : 1024;
-    f->obs = big_malloc(n * sizeof *f->obs);
+    f->obs = truce_malloc(n * sizeof *f->obs);
     if (!f->obs) {
       truce_free(f);
       return TRUCE_ENOMEM;
@@ -649,7 +593,7 @@ truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
     return seterr(f->err, TRUCE_ETOOBIG, "too many observations");
   if (f->nobs == f->capobs) {
     size_t nc = f->capobs ? f->capobs + f->capobs / 2 : 1024;
-    fob *p = big_realloc(f->obs, nc * sizeof *p);
+    fob *p = truce_realloc(f->obs, nc * sizeof *p);
     if (!p)
       return seterr(f->err, TRUCE_ENOMEM, "out of memory");
     f->obs = p;
@@ -954,7 +898,7 @@ static truce_err grid_put(truce_fusion *f, int grid, uint32_t inc) {
   for (int64_t tb = b0; tb <= b1; tb++) {
     if (f->nent == f->capent) {
       size_t nc = f->capent ? f->capent + f->capent / 2 : 1024;
-      gent *p = big_realloc(f->ent, nc * sizeof *p);
+      gent *p = truce_realloc(f->ent, nc * sizeof *p);
       if (!p)
         return seterr(f->err, TRUCE_ENOMEM, "out of memory");
       f->ent = p;
@@ -1497,7 +1441,7 @@ static truce_err room_for_incident(truce_fusion *f) {
   if (f->ninc < f->capinc)
     return TRUCE_OK;
   size_t nc = f->capinc ? f->capinc + f->capinc / 2 : 1024;
-  finc *p = big_realloc(f->inc, nc * sizeof *p);
+  finc *p = truce_realloc(f->inc, nc * sizeof *p);
   if (!p)
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
   f->inc = p;
@@ -2482,7 +2426,7 @@ static double size_key(const truce_fusion *f, const fob *o, double s) {
  * zeroing, about 0.8 ms a megabyte here). NULL when out of memory, old
  * then still the caller's to free. */
 static void *remap(void *old, size_t bytes) {
-  return big_realloc(old, bytes);
+  return truce_realloc(old, bytes);
 }
 
 /* A buffer for the sorts and permutations of run, kept between them so
@@ -2492,7 +2436,7 @@ static void *remap(void *old, size_t bytes) {
 static void *scratch(truce_fusion *f, size_t bytes) {
   if (bytes > f->capscr) {
     truce_free(f->scr);
-    f->scr = big_malloc(bytes);
+    f->scr = truce_malloc(bytes);
     f->capscr = f->scr ? bytes : 0;
   }
   return f->scr;
@@ -2612,7 +2556,7 @@ static uint8_t class_byte(const fob *o) {
 static truce_err sort_obs(truce_fusion *f, uint32_t *v, size_t n, int mode,
                           int64_t block_ms, uint64_t *t0s,
                           const uint8_t *cls8) {
-  uint64_t *k = t0s ? t0s : big_malloc((n ? n : 1) * sizeof *k);
+  uint64_t *k = t0s ? t0s : truce_malloc((n ? n : 1) * sizeof *k);
   if (!k)
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
   /* each observation read once (they lie across memory): its time in
@@ -2866,7 +2810,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
   f->ran = 1;
   size_t n = f->nobs;
   truce_err rc = TRUCE_OK;
-  f->order = big_malloc((n ? n : 1) * sizeof *f->order);
+  f->order = truce_malloc((n ? n : 1) * sizeof *f->order);
   if (!f->order)
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
   size_t hs = 1024; /* the grid's table and occupancy bits (below) */
@@ -2885,8 +2829,8 @@ truce_err truce_fuse_run(truce_fusion *f) {
   int64_t wp = 0; /* the widest interval of a precise point */
   /* what the sorts need, so that the records are read once: each
    * one's t0, and its class_byte and pass (obs_class) */
-  uint64_t *t0s = big_malloc((n ? n : 1) * sizeof *t0s);
-  uint16_t *cp = big_malloc((n ? n : 1) * sizeof *cp);
+  uint64_t *t0s = truce_malloc((n ? n : 1) * sizeof *t0s);
+  uint16_t *cp = truce_malloc((n ? n : 1) * sizeof *cp);
   if (!t0s || !cp) {
     truce_free(t0s);
     truce_free(cp);
@@ -2945,8 +2889,8 @@ truce_err truce_fuse_run(truce_fusion *f) {
       }
   }
   /* order[] by pass, and beside it each one's t0 and class */
-  uint64_t *kt = big_malloc((n ? n : 1) * sizeof *kt);
-  uint8_t *kc = big_malloc(n ? n : 1);
+  uint64_t *kt = truce_malloc((n ? n : 1) * sizeof *kt);
+  uint8_t *kc = truce_malloc(n ? n : 1);
   if (!kt || !kc) {
     truce_free(t0s);
     truce_free(cp);
@@ -2993,7 +2937,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
    * citation order without comparing them (below). */
   uint32_t *orig = NULL;
   if (in_order) {
-    orig = big_malloc((n ? n : 1) * sizeof *orig);
+    orig = truce_malloc((n ? n : 1) * sizeof *orig);
     if (!orig)
       return seterr(f->err, TRUCE_ENOMEM, "out of memory");
     memcpy(orig, f->order, n * sizeof *orig);
@@ -3004,7 +2948,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
     truce_free(orig);
     return rc;
   }
-  f->ibuf = big_malloc((n ? n : 1) * (2 * sizeof(uint32_t) + sizeof(itime)));
+  f->ibuf = truce_malloc((n ? n : 1) * (2 * sizeof(uint32_t) + sizeof(itime)));
   if (!f->ibuf) {
     truce_free(orig);
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
@@ -3055,7 +2999,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
   f->members = f->order;
   f->order = NULL;
   size_t ninc = f->ninc;
-  uint32_t *start = big_calloc(ninc + 2, sizeof *start);
+  uint32_t *start = truce_calloc(ninc + 2, sizeof *start);
   if (!start) {
     truce_free(orig);
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
@@ -3103,8 +3047,8 @@ truce_err truce_fuse_run(truce_fusion *f) {
    * summary is written in its place: a radix sort of their times (from
    * f->tmin, which no incident's time precedes), ties by their first
    * members' citations. */
-  uint64_t *key = big_malloc((ninc ? ninc : 1) * sizeof *key);
-  uint32_t *byt = big_malloc((ninc ? ninc : 1) * sizeof *byt);
+  uint64_t *key = truce_malloc((ninc ? ninc : 1) * sizeof *key);
+  uint32_t *byt = truce_malloc((ninc ? ninc : 1) * sizeof *byt);
   size_t ni = 0;
   if (key && byt)
     for (size_t q = 0; q < ninc; q++) {
@@ -3126,7 +3070,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
   /* each incident's place; the incidents are summarised in the order
    * they were made, in which their members lie close (as the passes put
    * them), each into its place */
-  uint32_t *place = rc ? NULL : big_malloc((ninc ? ninc : 1) * sizeof *place);
+  uint32_t *place = rc ? NULL : truce_malloc((ninc ? ninc : 1) * sizeof *place);
   if (!rc && !place)
     rc = seterr(f->err, TRUCE_ENOMEM, "out of memory");
   if (!rc) {
@@ -3134,7 +3078,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
       place[byt[r]] = (uint32_t)r;
     /* in the memory the passes' ibuf used: its pages are mapped
      * already (fresh ones cost the system a fault and zeroing each) */
-    f->sum = big_realloc(f->ibuf, (ni ? ni : 1) * sizeof *f->sum);
+    f->sum = truce_realloc(f->ibuf, (ni ? ni : 1) * sizeof *f->sum);
     if (f->sum)
       f->ibuf = NULL;
     size_t ns = f->nsrc ? f->nsrc : 1;
