@@ -1093,6 +1093,41 @@ typedef struct band {
 
 #define BAND_MARGIN_M 1.0
 
+/* A band's test for one grid's cells: a cell's centre (cell_of,
+ * inverted) as an offset on the observer's plane, x * wx + ox east,
+ * y * wy + oy north; the band's bounds widened by how far its corners,
+ * the margin added, lie from the centre across and along the line. */
+typedef struct band_cells {
+  double wx, ox, wy, oy;
+  double across, behind, far, wrap;
+} band_cells;
+
+static void band_cells_of(const truce_fusion *f, int grid, const band *q,
+                          band_cells *g) {
+  double c = cell_m(grid), wlon = c / (111320.0 * f->cos_ref),
+         wlat = c / 111000.0, m = BAND_MARGIN_M;
+  g->wx = wlon * q->mx;
+  g->ox = (0.5 * wlon - q->lon) * q->mx;
+  g->wy = wlat * q->my;
+  g->oy = (0.5 * wlat - q->lat) * q->my;
+  double hx = g->wx / 2 + m, hy = g->wy / 2 + m;
+  g->across = q->across + hx * fabs(q->uy) + hy * fabs(q->ux);
+  g->behind = -(hx * fabs(q->ux) + hy * fabs(q->uy));
+  g->far = q->range + len2d(hx, hy);
+  g->wrap = 180 * q->mx - hx;
+}
+
+/* Can cell (x, y) hold an anchor the line would accept? (A cell
+ * frame_xy would wrap across the antimeridian is kept.) */
+static bool band_keeps(const band *q, const band_cells *g, int64_t x,
+                       double cy) {
+  double cx = (double)x * g->wx + g->ox;
+  double cross = cx * q->uy - cy * q->ux, along = cx * q->ux + cy * q->uy;
+  return !(fabs(cx) < g->wrap &&
+           (fabs(cross) > g->across || along < g->behind ||
+            cx * cx + cy * cy > g->far * g->far));
+}
+
 static void grid_visit_rows(truce_fusion *f, int grid, const rows *r,
                             const band *q, int64_t t0, int64_t t1,
                             visit_fn fn, void *ctx) {
@@ -1101,33 +1136,109 @@ static void grid_visit_rows(truce_fusion *f, int grid, const rows *r,
           b1 = bucket_of(f, grid, t1 + slack);
   if (b1 - b0 > 512)
     b1 = b0 + 512;
-  /* a cell's centre (cell_of, inverted) as an offset on the observer's
-   * plane, x * wx + ox east, y * wy + oy north; the band's bounds widened
-   * by how far its corners, the margin added, lie from the centre across
-   * and along the line */
-  double c = cell_m(grid), wlon = c / (111320.0 * f->cos_ref),
-         wlat = c / 111000.0, m = BAND_MARGIN_M;
-  double wx = wlon * q->mx, ox = (0.5 * wlon - q->lon) * q->mx,
-         wy = wlat * q->my, oy = (0.5 * wlat - q->lat) * q->my;
-  double hx = wx / 2 + m, hy = wy / 2 + m;
-  double across = q->across + hx * fabs(q->uy) + hy * fabs(q->ux),
-         behind = -(hx * fabs(q->ux) + hy * fabs(q->uy)),
-         far = q->range + len2d(hx, hy), wrap = 180 * q->mx - hx;
+  band_cells g;
+  band_cells_of(f, grid, q, &g);
   probes p;
   probes_init(&p, f, fn, ctx);
   for (int64_t i = 0; i < r->n; i++) {
     int64_t y = r->y0 + i;
-    double cy = (double)y * wy + oy;
-    for (int64_t x = r->x0[i]; x <= r->x1[i]; x++) {
-      double cx = (double)x * wx + ox;
-      double cross = cx * q->uy - cy * q->ux, along = cx * q->ux + cy * q->uy;
-      /* a cell frame_xy would wrap across the antimeridian is kept */
-      bool skip = fabs(cx) < wrap &&
-                  (fabs(cross) > across || along < behind ||
-                   cx * cx + cy * cy > far * far);
-      if (!skip)
+    double cy = (double)y * g.wy + g.oy;
+    for (int64_t x = r->x0[i]; x <= r->x1[i]; x++)
+      if (band_keeps(q, &g, x, cy))
         probes_cell(&p, grid, x, y, b0, b1);
+  }
+  probes_flush(&p);
+}
+
+/* The same search without the rows: each row's cells whose centres lie
+ * where band_keeps keeps them, solved for (where the band's strip,
+ * half-plane and disk meet the row: an interval), not tested cell by
+ * cell. The bounds band_keeps tests are wider than an acceptable
+ * anchor's by a metre (BAND_MARGIN_M: the cell's half-size and a metre
+ * more across, behind and beyond the range), so a cell that can hold
+ * one has its centre a metre inside them; the interval is widened by
+ * half a metre (its rounding is below a micrometre at these distances:
+ * a bound divided by a small direction component is as much larger as
+ * the metre's margin across is), so every such cell is probed, and at
+ * most a few more that hold none. The rows (los_join) hold every cell
+ * that can hold an acceptable anchor too: both searches find the same
+ * acceptable anchors, and the line joins the same incident. That holds
+ * only while nothing bounded the rows (no square's reach capped at 64
+ * cells, no more than ROWS_MAX rows) and no cell of theirs lies half
+ * the world away, where band_keeps keeps every cell: the caller asks
+ * band_direct first. Cheaper: a few divisions per row instead of a
+ * dozen squares (four floors each) and a test of every cell of the
+ * rows. */
+static bool band_direct(const truce_fusion *f, int grid, const band *q,
+                        double range, double sa, double sb) {
+  double c = cell_m(grid), k = f->opt.k_sigma;
+  /* the widest square of los_join's (at most range + c along) */
+  double wide = range + c, amax = k * sqrt(wide * sb * wide * sb + sa * sa) +
+                                  c / 4;
+  amax = amax * (1 + 1e-9) + 1;
+  if (!(amax <= 64 * c))
+    return false;
+  /* its rows: the line's extent north plus two squares' reach, in rows
+   * of c (a degree of latitude at least 110,574 m: square_cells) */
+  double nrows = (wide + 2 * amax) / 110574.0 * 111000.0 / c + 4;
+  if (!(nrows < ROWS_MAX))
+    return false;
+  /* its cells' centres east of the observer, at most: the line, a
+   * square's reach in degrees east (square_cells) and a cell */
+  band_cells g;
+  band_cells_of(f, grid, q, &g);
+  double east = wide + (amax / (111320.0 * f->cos_ref) + 2 * g.wx / q->mx) *
+                           q->mx;
+  return east * (1 + 1e-6) + 1 < g.wrap && g.far + 3 * g.wx < g.wrap;
+}
+
+static double dmin(double a, double b) { return a < b ? a : b; }
+static double dmax(double a, double b) { return a > b ? a : b; }
+
+/* (int64_t)ceil(x), as floor_i64. */
+static int64_t ceil_i64(double x) { return -floor_i64(-x); }
+
+static void grid_visit_band(truce_fusion *f, int grid, const band *q,
+                            int64_t t0, int64_t t1, visit_fn fn,
+                            void *ctx) {
+  int64_t slack = bucket_slack_ms(f);
+  int64_t b0 = bucket_of(f, grid, t0 - slack),
+          b1 = bucket_of(f, grid, t1 + slack);
+  if (b1 - b0 > 512)
+    b1 = b0 + 512;
+  band_cells g;
+  band_cells_of(f, grid, q, &g);
+  double ux = q->ux, uy = q->uy, A = g.across, B = g.behind, F = g.far;
+  double e = BAND_MARGIN_M / 2;
+  /* north, the band lies between its corners (along behind..far,
+   * across +-A: north = along uy - across ux), and within the disk */
+  double ylo = dmax(dmin(B * uy, F * uy) - A * fabs(ux), -F),
+         yhi = dmin(dmax(B * uy, F * uy) + A * fabs(ux), F);
+  int64_t y0 = ceil_i64((ylo - e - g.oy) / g.wy),
+          y1 = floor_i64((yhi + e - g.oy) / g.wy);
+  double iux = ux != 0 ? 1 / ux : 0, iuy = uy != 0 ? 1 / uy : 0;
+  probes p;
+  probes_init(&p, f, fn, ctx);
+  for (int64_t y = y0; y <= y1; y++) {
+    double cy = (double)y * g.wy + g.oy;
+    /* east: within the disk, the strip (|cx uy - cy ux| <= A) and the
+     * half-plane (cx ux + cy uy >= B); a zero component bounds the
+     * row alone, as the rows' range does */
+    double r2 = F * F - cy * cy;
+    double hi = sqrt(r2 > 0 ? r2 : 0), lo = -hi;
+    if (uy != 0) {
+      double s0 = (cy * ux - A) * iuy, s1 = (cy * ux + A) * iuy;
+      lo = dmax(lo, dmin(s0, s1));
+      hi = dmin(hi, dmax(s0, s1));
     }
+    if (ux > 0)
+      lo = dmax(lo, (B - cy * uy) * iux);
+    else if (ux < 0)
+      hi = dmin(hi, (B - cy * uy) * iux);
+    int64_t x0 = ceil_i64((lo - e - g.ox) / g.wx),
+            x1 = floor_i64((hi + e - g.ox) / g.wx);
+    for (int64_t x = x0; x <= x1; x++)
+      probes_cell(&p, grid, x, y, b0, b1);
   }
   probes_flush(&p);
 }
@@ -1444,6 +1555,10 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
     double srr = range * sb;
     q.across = f->opt.k_sigma * sqrt(srr * srr + 1.00001 * sa * sa) * 1.00001 +
                BAND_MARGIN_M;
+    if (band_direct(f, grid, &q, range, sa, sb)) {
+      grid_visit_band(f, grid, &q, o->t0, o->t1, visit_los, &b);
+      continue;
+    }
     rows r;
     r.n = 0;
     r.y0 = 0;
