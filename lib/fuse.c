@@ -1008,6 +1008,17 @@ static inline void probes_cell(probes *p, int grid, int64_t x, int64_t y,
   }
 }
 
+/* The time buckets a search from t0 to t1 looks in (b0..b1), the slack
+ * added; a bound on the work: at most 513 buckets. */
+static void bucket_range(const truce_fusion *f, int grid, int64_t t0,
+                         int64_t t1, int64_t *b0, int64_t *b1) {
+  int64_t slack = bucket_slack_ms(f);
+  *b0 = bucket_of(f, grid, t0 - slack);
+  *b1 = bucket_of(f, grid, t1 + slack);
+  if (*b1 - *b0 > 512)
+    *b1 = *b0 + 512;
+}
+
 static void grid_visit(truce_fusion *f, int grid, double lat, double lon,
                        double reach_m, int64_t t0, int64_t t1, visit_fn fn,
                        void *ctx) {
@@ -1015,10 +1026,8 @@ static void grid_visit(truce_fusion *f, int grid, double lat, double lon,
    * (a bound on the work: reaches beyond 64 cells are not searched) */
   int64_t x0, y0, x1, y1;
   square_cells(f, grid, lat, lon, reach_m, &x0, &y0, &x1, &y1);
-  int64_t slack = bucket_slack_ms(f);
-  int64_t b0 = bucket_of(f, grid, t0 - slack), b1 = bucket_of(f, grid, t1 + slack);
-  if (b1 - b0 > 512)
-    b1 = b0 + 512;
+  int64_t b0, b1;
+  bucket_range(f, grid, t0, t1, &b0, &b1);
   probes p;
   probes_init(&p, f, fn, ctx);
   for (int64_t y = y0; y <= y1; y++)
@@ -1131,11 +1140,8 @@ static bool band_keeps(const band *q, const band_cells *g, int64_t x,
 static void grid_visit_rows(truce_fusion *f, int grid, const rows *r,
                             const band *q, int64_t t0, int64_t t1,
                             visit_fn fn, void *ctx) {
-  int64_t slack = bucket_slack_ms(f);
-  int64_t b0 = bucket_of(f, grid, t0 - slack),
-          b1 = bucket_of(f, grid, t1 + slack);
-  if (b1 - b0 > 512)
-    b1 = b0 + 512;
+  int64_t b0, b1;
+  bucket_range(f, grid, t0, t1, &b0, &b1);
   band_cells g;
   band_cells_of(f, grid, q, &g);
   probes p;
@@ -1201,11 +1207,8 @@ static int64_t ceil_i64(double x) { return -floor_i64(-x); }
 static void grid_visit_band(truce_fusion *f, int grid, const band *q,
                             int64_t t0, int64_t t1, visit_fn fn,
                             void *ctx) {
-  int64_t slack = bucket_slack_ms(f);
-  int64_t b0 = bucket_of(f, grid, t0 - slack),
-          b1 = bucket_of(f, grid, t1 + slack);
-  if (b1 - b0 > 512)
-    b1 = b0 + 512;
+  int64_t b0, b1;
+  bucket_range(f, grid, t0, t1, &b0, &b1);
   band_cells g;
   band_cells_of(f, grid, q, &g);
   double ux = q->ux, uy = q->uy, A = g.across, B = g.behind, F = g.far;
