@@ -924,7 +924,8 @@ static bool withdrawal_looks(const engine *g, int ri, const sob *s) {
 
 typedef struct seen_group {
   size_t f;  /* its finding, into g->f (which may move) */
-  int party; /* the party it binds; -1 for "cannot tell" */
+  int party; /* the party whose line the sighting is within; for "cannot
+              * tell" findings, -2 - that party */
   sob first; /* its first sighting, as it stood (a stand-in is a copy) */
   int64_t last_ms;
 } seen_group;
@@ -1032,7 +1033,7 @@ static truce_err rule_withdrawal(engine *g, int ri) {
                  "%s at %.1f km from %s's line (limit %g km)", wt,
                  w.dist_m / 1000, g->t->parties[p].id,
                  r->u.withdrawal.distance_km);
-        size_t fi = seen_again(grp, ngrp, -1, s);
+        size_t fi = seen_again(grp, ngrp, -2 - (int)p, s);
         if (fi != SIZE_MAX) {
           seen_join(g, grp, ngrp, fi, s, orig);
           continue;
@@ -1043,7 +1044,8 @@ static truce_err rule_withdrawal(engine *g, int ri) {
         if (!rc && s->incident != NONE)
           add_members(g, f, s);
         if (!rc)
-          rc = seen_record(g, &grp, &ngrp, &capgrp, -1, s, g->nf - 1);
+          rc = seen_record(g, &grp, &ngrp, &capgrp, -2 - (int)p, s,
+                           g->nf - 1);
         continue;
       }
       if (own_side) {
