@@ -190,6 +190,49 @@ TEST(test_news_report_far) {
   truce_fuse_free(f);
 }
 
+/* A line of sight alone joins the incident it passes near, and only
+ * that: within 3 sigma of its bearing, near 180 degrees of longitude as
+ * elsewhere, whatever its spread. (Fusion finds a line's grid cells row
+ * by row where its band meets each row; the search from squares along
+ * the line that it keeps for bands whose rows would be capped or that
+ * reach half the world round was not reached by any case tried here,
+ * spreads up to +-179 degrees and latitudes to 89.9 included.) A
+ * camera's explosion at a point, and a patrol's bearing without a range
+ * from an observer 6 km away, on the point or 20 degrees off it. */
+static size_t los_case(double lat, double lon, double olon, double bearing,
+                       double spread) {
+  char pt[256], los[320];
+  snprintf(pt, sizeof pt,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:00Z\","
+           "\"where\":{\"lat\":%.6f,\"lon\":%.6f,\"uncertainty_m\":50},"
+           "\"means\":\"camera\"}",
+           lat, lon);
+  snprintf(los, sizeof los,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:05Z\","
+           "\"where\":{\"observer\":{\"lat\":%.6f,\"lon\":%.6f},"
+           "\"bearing_deg\":%.6f,\"spread_deg\":%g},\"means\":\"audio\"}",
+           lat, olon, bearing, spread);
+  hobs h[2] = {{"camera-1", pt}, {"patrol-1", los}};
+  truce_fusion *f = fuse_hand(h, 2, NULL);
+  size_t n = f ? truce_fuse_count(f) : 0;
+  truce_fuse_free(f);
+  return n;
+}
+
+TEST(test_los_alone_joins) {
+  /* the point due east of the observer, 6.4 km (0.06 degrees at 16.5 S) */
+  double d, az;
+  truce_geodesic_inverse(-16.5, 37.0, -16.5, 37.06, &d, &az, NULL);
+  /* at 37 E and at 179.99 E, the band reaching past 180 */
+  CHECK_EQ_U64(los_case(-16.5, 37.06, 37.0, az, 4), 1);
+  CHECK_EQ_U64(los_case(-16.5, 179.99, 179.93, az, 4), 1);
+  /* 20 degrees off: +-4 (sigma 2) does not reach it, +-60 (sigma 30)
+   * does */
+  CHECK_EQ_U64(los_case(-16.5, 37.06, 37.0, az + 20, 4), 2);
+  CHECK_EQ_U64(los_case(-16.5, 37.06, 37.0, az + 20, 60), 1);
+  CHECK_EQ_U64(los_case(-16.5, 179.99, 179.93, az + 20, 4), 2);
+}
+
 /* weapon_seen joins only the same class and system. */
 TEST(test_weapons_by_class) {
   hobs h[3] = {
@@ -1194,6 +1237,7 @@ int main(void) {
   RUN(test_one_explosion_three_observers);
   RUN(test_apart_in_space_and_time);
   RUN(test_news_report_far);
+  RUN(test_los_alone_joins);
   RUN(test_weapons_by_class);
   RUN(test_triangulation_floor);
   RUN(test_fire_crossing);
