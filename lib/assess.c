@@ -927,16 +927,15 @@ typedef struct seen_group {
   int party; /* the party whose line the sighting is within; for "cannot
               * tell" findings, -2 - that party */
   sob first; /* its first sighting, as it stood (a stand-in is a copy) */
-  int64_t last_ms;
-} seen_group;
+} seen_group; /* its latest sighting ends where its finding does */
 
 /* The finding a sighting of party p continues, or SIZE_MAX. */
-static size_t seen_again(const seen_group *grp, size_t n, int p,
-                         const sob *s) {
+static size_t seen_again(const engine *g, const seen_group *grp, size_t n,
+                         int p, const sob *s) {
   for (size_t i = n; i-- > 0;) {
     const seen_group *q = &grp[i];
     const sob *a = &q->first;
-    if (q->party != p || s->t_ms - q->last_ms > SEEN_AGAIN_MS)
+    if (q->party != p || s->t_ms - g->f[q->f].v.t_end_ms > SEEN_AGAIN_MS)
       continue;
     if (a->cls != s->cls || (a->system && s->system && a->system != s->system))
       continue;
@@ -963,20 +962,15 @@ static truce_err seen_record(engine *g, seen_group **grp, size_t *n,
   q->f = fi;
   q->party = p;
   q->first = *s;
-  q->last_ms = s->t_end_ms;
   return TRUCE_OK;
 }
 
 /* Sighting s (orig: the observation, if s is a stand-in) continues the
  * group of finding fi: its span and its evidence grow. */
-static void seen_join(engine *g, seen_group *grp, size_t n, size_t fi,
-                      const sob *s, const sob *orig) {
+static void seen_join(engine *g, size_t fi, const sob *s, const sob *orig) {
   finding *f = &g->f[fi];
   if (s->t_end_ms > f->v.t_end_ms)
     f->v.t_end_ms = s->t_end_ms;
-  for (size_t i = 0; i < n; i++)
-    if (grp[i].f == fi && s->t_end_ms > grp[i].last_ms)
-      grp[i].last_ms = s->t_end_ms;
   if (s->incident != NONE)
     add_members(g, f, s);
   else {
@@ -1033,9 +1027,9 @@ static truce_err rule_withdrawal(engine *g, int ri) {
                  "%s at %.1f km from %s's line (limit %g km)", wt,
                  w.dist_m / 1000, g->t->parties[p].id,
                  r->u.withdrawal.distance_km);
-        size_t fi = seen_again(grp, ngrp, -2 - (int)p, s);
+        size_t fi = seen_again(g, grp, ngrp, -2 - (int)p, s);
         if (fi != SIZE_MAX) {
-          seen_join(g, grp, ngrp, fi, s, orig);
+          seen_join(g, fi, s, orig);
           continue;
         }
         finding *f = NULL;
@@ -1067,9 +1061,9 @@ static truce_err rule_withdrawal(engine *g, int ri) {
                  wt, w.dist_m / 1000, g->t->parties[p].id,
                  r->u.withdrawal.distance_km);
       }
-      size_t fi = seen_again(grp, ngrp, (int)p, s);
+      size_t fi = seen_again(g, grp, ngrp, (int)p, s);
       if (fi != SIZE_MAX) {
-        seen_join(g, grp, ngrp, fi, s, orig);
+        seen_join(g, fi, s, orig);
         continue;
       }
       finding *f = NULL;
