@@ -980,10 +980,23 @@ static void assess_incidents(truce_log *lg) {
   truce_terms_free(t);
 }
 
+/* The index tests' own temporary folder (root: 64 bytes), made and
+ * removed with everything in it. */
+static int index_dir(char *root) {
+  snprintf(root, 64, "/tmp/truce-test-index-XXXXXX");
+  return mkdtemp(root) != NULL;
+}
+
+static void remove_dir(const char *root) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  if (system(cmd) != 0)
+    fprintf(stderr, "could not remove %s\n", root);
+}
+
 TEST(test_index_round_trip) {
   char root[64], dir[128], path[TRUCE_INDEX_PATH_MAX], err[TRUCE_ERR_MAX];
-  snprintf(root, sizeof root, "/tmp/truce-test-index-XXXXXX");
-  if (!mkdtemp(root))
+  if (!index_dir(root))
     SKIP("no temporary folder");
   snprintf(dir, sizeof dir, "%s/log", root);
   truce_skey logkey, keys[4];
@@ -1097,10 +1110,7 @@ TEST(test_index_round_trip) {
   truce_buf_release(&rebuilt);
   truce_fuse_free(f);
   truce_log_close(lg);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-  if (system(cmd) != 0)
-    fprintf(stderr, "could not remove %s\n", root);
+  remove_dir(root);
 }
 
 /* Boxes across the antimeridian: three explosions, at 179.5 E, at
@@ -1123,8 +1133,7 @@ static const hobs dateline[] = {
 
 TEST(test_index_bbox_antimeridian) {
   char root[64], path[TRUCE_INDEX_PATH_MAX], err[TRUCE_ERR_MAX];
-  snprintf(root, sizeof root, "/tmp/truce-test-index-XXXXXX");
-  if (!mkdtemp(root))
+  if (!index_dir(root))
     SKIP("no temporary folder");
   snprintf(path, sizeof path, "%s/incidents.sqlite", root);
   truce_fusion *f = fuse_hand(dateline, 3, NULL);
@@ -1161,10 +1170,7 @@ TEST(test_index_bbox_antimeridian) {
   }
   truce_index_close(ix);
   truce_fuse_free(f);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-  if (system(cmd) != 0)
-    fprintf(stderr, "could not remove %s\n", root);
+  remove_dir(root);
 }
 
 /* The firing position through the index, and an index of schema 1 (no
@@ -1184,8 +1190,7 @@ static const char schema1_incident[] =
 
 TEST(test_index_fire_and_schema) {
   char root[64], path[TRUCE_INDEX_PATH_MAX], err[TRUCE_ERR_MAX];
-  snprintf(root, sizeof root, "/tmp/truce-test-index-XXXXXX");
-  if (!mkdtemp(root))
+  if (!index_dir(root))
     SKIP("no temporary folder");
   snprintf(path, sizeof path, "%s/old.sqlite", root);
   sqlite3 *db = NULL;
@@ -1224,10 +1229,7 @@ TEST(test_index_fire_and_schema) {
   }
   truce_index_close(ix);
   truce_fuse_free(f);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-  if (system(cmd) != 0)
-    fprintf(stderr, "could not remove %s\n", root);
+  remove_dir(root);
 }
 
 int main(void) {
