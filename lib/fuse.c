@@ -115,8 +115,11 @@ typedef struct finc {
   int64_t t0, t1;
   uint32_t seed; /* position of the seed in the canonical order */
   uint8_t group, weapon, grid, is_window;
-  uint8_t minutes, pad[3];
-  uint16_t system, pad2;
+  uint8_t minutes;
+  uint8_t bmask;   /* bit (src & 7) of each source of its bearings */
+  uint16_t system;
+  uint32_t bhead;  /* its bearings, a list through bnext: the first + 1,
+                      0: none (holds_bearing) */
 } finc;
 
 /* An incident once formed. */
@@ -194,6 +197,7 @@ struct truce_fusion {
                        run), UINT32_MAX: none yet; not in the records, so
                        that the passes only read those */
   uint32_t *icount; /* per incident, how many members */
+  uint32_t *bnext;  /* per bearing: the next of its incident's + 1 */
   itime *itm;       /* and their times (summarise's t_ms) */
   void *ibuf;
   void *keep[2]; /* run's sort arrays, kept for inc and ent (their pages
@@ -353,8 +357,24 @@ static uint32_t count_of(const truce_fusion *f, const fob *o) {
   return o->count != FOB_COUNT_EXT ? o->count : ext_of(f, o)->count;
 }
 
-/* Can observation o belong to incident c? (what, weapon) */
+/* Does incident c hold a bearing (a line of sight or a region from one)
+ * reported by source src? */
+static bool holds_bearing(const truce_fusion *f, const finc *c,
+                          uint16_t src) {
+  if (!(c->bmask >> (src & 7) & 1))
+    return false;
+  for (uint32_t k = c->bhead; k; k = f->bnext[k - 1])
+    if (f->obs[k - 1].src == src)
+      return true;
+  return false;
+}
+
+/* Can observation o belong to incident c? (what, weapon; and one
+ * bearing per source: an observer hears or sees one explosion once, so
+ * a source's second bearing is another event, docs/fusion.md) */
 static bool compatible(const truce_fusion *f, const finc *c, const fob *o) {
+  if (o->kind != K_POINT && holds_bearing(f, c, o->src))
+    return false;
   int g = group_of(o->what);
   if (g != c->group)
     return false;
@@ -1467,6 +1487,12 @@ static void assign(truce_fusion *f, uint32_t oi, uint32_t q) {
   itime *t = &f->itm[q];
   f->oinc[oi] = q;
   f->icount[q]++;
+  if (o->kind != K_POINT) {
+    finc *c = &f->inc[q];
+    f->bnext[oi] = c->bhead;
+    c->bhead = oi + 1;
+    c->bmask |= (uint8_t)(1u << (o->src & 7));
+  }
   if (o->t0 > t->lo)
     t->lo = o->t0;
   if (o->t1 < t->hi)
@@ -1652,7 +1678,7 @@ static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
       const fob *b = &f->obs[los[j]];
       if (b->t0 > a->t1 + 2 * (int64_t)f->opt.time_slack_ms + 60000)
         break; /* los[] is in canonical order: by t0 */
-      if (f->oinc[los[j]] != UINT32_MAX ||
+      if (f->oinc[los[j]] != UINT32_MAX || b->src == a->src ||
           group_of(b->what) != group_of(a->what) ||
           (group_of(a->what) == G_OTHER && a->what != b->what) ||
           (group_of(a->what) == G_WEAPON &&
@@ -2951,7 +2977,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
     truce_free(orig);
     return rc;
   }
-  f->ibuf = truce_malloc((n ? n : 1) * (2 * sizeof(uint32_t) + sizeof(itime)));
+  f->ibuf = truce_malloc((n ? n : 1) * (3 * sizeof(uint32_t) + sizeof(itime)));
   if (!f->ibuf) {
     truce_free(orig);
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
@@ -2959,6 +2985,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
   f->oinc = f->ibuf;
   f->icount = f->oinc + (n ? n : 1);
   f->itm = (itime *)(void *)(f->icount + (n ? n : 1)); /* 8n bytes in */
+  f->bnext = (uint32_t *)(void *)(f->itm + (n ? n : 1));
   memset(f->oinc, 0xFF, n * sizeof *f->oinc); /* UINT32_MAX: none */
   /* the incidents and the grid's entries, where the sorts' times and
    * classes were (room_for_incident and grid_put grow them) */
@@ -3062,7 +3089,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
       byt[ni++] = (uint32_t)q;
     }
   /* oinc, icount, itm: no longer needed (ibuf becomes the summaries) */
-  f->oinc = f->icount = NULL;
+  f->oinc = f->icount = f->bnext = NULL;
   f->itm = NULL;
   f->istart = start;
   rc = key && byt ? sort_keyed(f, key, byt, ni, tie_first)

@@ -233,6 +233,67 @@ TEST(test_los_alone_joins) {
   CHECK_EQ_U64(los_case(-16.5, 179.99, 179.93, az + 20, 4), 2);
 }
 
+/* A camera's point at (48.5, 38.06); two bearings towards it, 6.4 km
+ * from the west, 3 degrees apart (+-4: both reach it), from `second`'s
+ * observer and then from patrol-1: how many incidents. */
+static size_t two_bearings(const char *second, double dmax) {
+  double d, az;
+  truce_geodesic_inverse(48.5, 37.97, 48.5, 38.06, &d, &az, NULL);
+  char pt[256], a[320], b[320], range[64] = "";
+  if (dmax > 0)
+    snprintf(range, sizeof range, ",\"dist_min_m\":1000,\"dist_max_m\":%g",
+             dmax);
+  snprintf(pt, sizeof pt,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:00Z\","
+           "\"where\":{\"lat\":48.5,\"lon\":38.06,\"uncertainty_m\":50},"
+           "\"means\":\"camera\"}");
+  snprintf(a, sizeof a,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:15Z\","
+           "\"where\":{\"observer\":{\"lat\":48.5,\"lon\":37.97},"
+           "\"bearing_deg\":%.6f,\"spread_deg\":4%s},\"means\":\"audio\"}",
+           az, range);
+  snprintf(b, sizeof b,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:25Z\","
+           "\"where\":{\"observer\":{\"lat\":48.5,\"lon\":37.97},"
+           "\"bearing_deg\":%.6f,\"spread_deg\":4%s},\"means\":\"audio\"}",
+           az + 3, range);
+  hobs h[3] = {{"camera-1", pt}, {second, a}, {"patrol-1", b}};
+  truce_fusion *f = fuse_hand(h, 3, NULL);
+  size_t n = f ? truce_fuse_count(f) : 0;
+  truce_fuse_free(f);
+  return n;
+}
+
+/* One explosion is heard or seen once by each observer: a source's
+ * second bearing is another event, and does not join the incident that
+ * holds its first (lines of sight, and regions from a bearing and a
+ * range); another source's does. */
+TEST(test_one_bearing_per_source) {
+  CHECK_EQ_U64(two_bearings("patrol-2", 0), 1);
+  CHECK_EQ_U64(two_bearings("patrol-1", 0), 2);
+  CHECK_EQ_U64(two_bearings("patrol-2", 12000), 1);
+  CHECK_EQ_U64(two_bearings("patrol-1", 12000), 2);
+  /* two lines of sight from one patrol, moved 3 km, cross where the
+   * camera saw the explosion: they are not paired into one incident */
+  char a[320], b[320];
+  double d, az1, az2;
+  truce_geodesic_inverse(48.50, 37.97, 48.5, 38.06, &d, &az1, NULL);
+  truce_geodesic_inverse(48.53, 38.06, 48.5, 38.06, &d, &az2, NULL);
+  const char *fmt = "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:%02dZ"
+                    "\",\"where\":{\"observer\":{\"lat\":%.2f,\"lon\":%.2f},"
+                    "\"bearing_deg\":%.6f,\"spread_deg\":4},\"means\":"
+                    "\"audio\"}";
+  snprintf(a, sizeof a, fmt, 15, 48.50, 37.97, az1);
+  snprintf(b, sizeof b, fmt, 25, 48.53, 38.06, az2);
+  for (int same = 0; same <= 1; same++) {
+    hobs h[2] = {{"patrol-1", a}, {same ? "patrol-1" : "patrol-2", b}};
+    truce_fusion *f = fuse_hand(h, 2, NULL);
+    if (f)
+      CHECK_EQ_U64(truce_fuse_count(f), same ? 2u : 1u);
+    truce_fuse_free(f);
+  }
+}
+
 /* weapon_seen joins only the same class and system. */
 TEST(test_weapons_by_class) {
   hobs h[3] = {
@@ -1240,6 +1301,7 @@ int main(void) {
   RUN(test_apart_in_space_and_time);
   RUN(test_news_report_far);
   RUN(test_los_alone_joins);
+  RUN(test_one_bearing_per_source);
   RUN(test_weapons_by_class);
   RUN(test_triangulation_floor);
   RUN(test_fire_crossing);
