@@ -216,7 +216,7 @@ static const command commands[] = {
      "truth.jsonl, what really happened and which event each observation\n"
      "reports. The same options give the same files, byte for byte.\n"
      "Defaults: seed 1, 400 events in 24 hours from 2026-11-01T00:00:00Z,\n"
-     "6 patrols, 20 cameras, 6 acoustic arrays, 4 drones, false rate 0.03.\n"
+     "6 patrols, 20 cameras, 6 acoustic arrays, 4 drones, false rate 0.01.\n"
      "See docs/simulate.md.\n"},
 };
 

@@ -438,7 +438,7 @@ void truce_sim_config_init(truce_sim_config *c) {
   c->cameras = 20;
   c->acoustic = 6;
   c->drones = 4;
-  c->false_rate = 0.03;
+  c->false_rate = 0.01; /* docs/simulate.md, "False reports and misses" */
   c->line_path = NULL;
   memcpy(c->party_right, "west", 5);
   memcpy(c->party_left, "east", 5);

@@ -12,7 +12,8 @@
  *   correct incidents / incidents, over all incidents and over the
  *   corroborated ones (two or more sources): a false report that nothing
  *   else supports stays an incident of its own, so precision over all
- *   incidents cannot exceed 1 - the share of such reports;
+ *   incidents cannot exceed 1 - the share of such reports; the wrong
+ *   incidents are counted as lone false reports and the others;
  * - recall = observed events that are the majority event of some correct
  *   incident / observed events;
  * - a merge is an incident holding observations of two true events more
@@ -54,6 +55,8 @@ typedef struct score_input {
 typedef struct score_result {
   size_t nobs, nincidents, correct, matched_events, merges, ntri;
   size_t ncorroborated, correct_corroborated;
+  size_t lone_false;     /* wrong incidents that are one false report */
+  size_t wrong_other;    /* every other wrong incident */
   size_t nfire_located;  /* incidents with a firing position */
   size_t nfire;          /* ... correct, whose event has one: scored */
   size_t nfire_inside;   /* ... whose true position is in the ellipse */
@@ -314,6 +317,10 @@ static truce_err score_fusion(const score_input *in, truce_fusion *f,
         ferrs[r->nfire++] = score_fire_error(&c.fire_where, e,
                                              &r->nfire_inside);
       }
+    } else if (n == 1 && evs[0] < 0) {
+      r->lone_false++;
+    } else {
+      r->wrong_other++;
     }
     r->nfire_located += c.fire_located != 0;
     /* merges: any two true events > 2 km or > 10 min apart */
