@@ -233,6 +233,66 @@ TEST(test_los_alone_joins) {
   CHECK_EQ_U64(los_case(-16.5, 179.99, 179.93, az + 20, 4), 2);
 }
 
+/* A point 100 km east of an observer at 48.5 N, and a line of sight
+ * towards it turned by `off` degrees, +-spread / 2, seen as far as
+ * range_m: how many incidents. With a range of hundreds of kilometres
+ * and a wide spread the band is too wide for the fine grid's rows, and
+ * fusion searches squares laid along the line instead (los_join). */
+static size_t far_los_case(double off, double spread, double range_m) {
+  double d, az;
+  truce_geodesic_inverse(48.5, 37.0, 48.5, 38.35, &d, &az, NULL);
+  char pt[256], los[320];
+  snprintf(pt, sizeof pt,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:00Z\","
+           "\"where\":{\"lat\":48.5,\"lon\":38.35,\"uncertainty_m\":50},"
+           "\"means\":\"camera\"}");
+  snprintf(los, sizeof los,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:05:00Z\","
+           "\"where\":{\"observer\":{\"lat\":48.5,\"lon\":37.0},"
+           "\"bearing_deg\":%.6f,\"spread_deg\":%g},\"means\":\"audio\"}",
+           az + off, spread);
+  truce_fuse_opts op;
+  truce_fuse_defaults(&op);
+  op.los_range_m = range_m;
+  truce_fusion *f = NULL;
+  CHECK_OK(truce_fuse_new(&op, &f));
+  if (!f)
+    return 0;
+  truce_obs *o = malloc(sizeof *o);
+  char err[TRUCE_ERR_MAX];
+  const char *js[2] = {pt, los}, *names[2] = {"camera-1", "patrol-1"};
+  for (int i = 0; o && i < 2; i++) {
+    truce_source s;
+    mksrc(names[i], means_of(names[i]), 0.9, &s);
+    uint32_t sid;
+    CHECK_OK(truce_fuse_source(f, &s, &sid));
+    truce_err rc = truce_obs_parse(js[i], strlen(js[i]),
+                                   (int64_t)time(NULL) * 1000, o, err);
+    CHECK_MSG(rc == TRUCE_OK, "%s: %s", js[i], err);
+    CHECK_OK(truce_fuse_add(f, o, 10 + (uint64_t)i, 0, sid));
+  }
+  free(o);
+  CHECK_MSG(truce_fuse_run(f) == TRUCE_OK, "%s", truce_fuse_errmsg(f));
+  size_t n = truce_fuse_count(f);
+  truce_fuse_free(f);
+  return n;
+}
+
+TEST(test_los_far_range) {
+  /* 100 km away: beyond the default range (20 km) it stays alone */
+  CHECK_EQ_U64(far_los_case(0, 60, 20000), 2);
+  /* seen as far as 200 km, +-30 degrees: it joins, on the line and
+   * 20 degrees off it (within 3 sigmas of 30), not 100 off */
+  CHECK_EQ_U64(far_los_case(0, 60, 200000), 1);
+  CHECK_EQ_U64(far_los_case(20, 60, 200000), 1);
+  CHECK_EQ_U64(far_los_case(100, 60, 200000), 2);
+  /* spread 4 (sigma 2 degrees), a band the rows can hold: 5 degrees
+   * off is within 3 sigmas, 8 is not */
+  CHECK_EQ_U64(far_los_case(0, 4, 200000), 1);
+  CHECK_EQ_U64(far_los_case(5, 4, 200000), 1);
+  CHECK_EQ_U64(far_los_case(8, 4, 200000), 2);
+}
+
 /* A camera's point at (48.5, 38.06); two bearings towards it, 6.4 km
  * from the west, 3 degrees apart (+-4: both reach it), from `second`'s
  * observer and then from patrol-1: how many incidents. */
@@ -1342,6 +1402,7 @@ int main(void) {
   RUN(test_news_report_far);
   RUN(test_los_alone_joins);
   RUN(test_one_bearing_per_source);
+  RUN(test_los_far_range);
   RUN(test_weapons_by_class);
   RUN(test_triangulation_floor);
   RUN(test_fire_crossing);
