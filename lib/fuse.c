@@ -180,6 +180,10 @@ struct truce_fusion {
   gent *ent;
   size_t nent, capent;
   double cos_ref;
+  /* per grid, cells per degree east, and cells round the world (a whole
+   * number, so that a cell's column wraps at the antimeridian: cell_key) */
+  double cpd[NGRID];
+  int64_t ncx[NGRID];
   double mx_min; /* metres per degree east at every latitude seen (mpd's
                     lower bound; 0 beyond 85 degrees) */
   unsigned hbits; /* slot_of's block: 2^hbits slots per time bucket */
@@ -795,7 +799,18 @@ static int cmp_seed(const void *a, const void *b) {
 
 /* ---- the grid: a hash multimap from (grid, cell, time bucket) ---- */
 
-static uint64_t cell_key(int grid, int64_t cx, int64_t cy, int64_t tb) {
+/* The key of cell (cx, cy) at time bucket tb: its column taken round
+ * the world into [-n/2, n - n/2) (cell_of numbers columns from 0 at the
+ * prime meridian, and a whole number n of them go round, so 180 E and
+ * 180 W are one place and a search reaching past one of them finds the
+ * cells beyond; a division only there). */
+static uint64_t cell_key(const truce_fusion *f, int grid, int64_t cx,
+                         int64_t cy, int64_t tb) {
+  int64_t n = f->ncx[grid], h = n / 2;
+  if (cx < -h || cx >= n - h) {
+    cx = (cx + h) % n;
+    cx = (cx < 0 ? cx + n : cx) - h;
+  }
   return (uint64_t)grid << 62 | ((uint64_t)cx & 0xFFFFF) << 42 |
          ((uint64_t)cy & 0x1FFFFF) << 21 | ((uint64_t)tb & 0x1FFFFF);
 }
@@ -873,9 +888,8 @@ static int64_t floor_i64(double x) {
 
 static void cell_of(const truce_fusion *f, int grid, double lat, double lon,
                     int64_t *cx, int64_t *cy) {
-  double c = cell_m(grid);
-  *cy = floor_i64(lat * 111000.0 / c);
-  *cx = floor_i64(lon * 111320.0 * f->cos_ref / c);
+  *cy = floor_i64(lat * 111000.0 / cell_m(grid));
+  *cx = floor_i64(lon * f->cpd[grid]);
 }
 
 /* The cells of the square of side 2 reach_m around (lat, lon), as
@@ -924,7 +938,7 @@ static truce_err grid_put(truce_fusion *f, int grid, uint32_t inc) {
       f->ent = p;
       f->capent = nc;
     }
-    uint64_t key = cell_key(grid, cx, cy, tb);
+    uint64_t key = cell_key(f, grid, cx, cy, tb);
     size_t hk = hash64(key >> 21), h = slot_of(f, key, hk);
     occupy(f, key, hk);
     f->tocc[grid][(size_t)tb % TBITS / 64] |= 1ull << ((size_t)tb % 64);
@@ -1009,7 +1023,7 @@ static void probes_flush(probes *p) {
 static inline void probes_cell(probes *p, int grid, int64_t x, int64_t y,
                                int64_t b0, int64_t b1) {
   truce_fusion *f = p->f;
-  uint64_t ck = cell_key(grid, x, y, 0);
+  uint64_t ck = cell_key(f, grid, x, y, 0);
   size_t hk = hash64(ck >> 21); /* the cell's */
   unsigned hb = f->hbits, ob = hb + 3;
   size_t hlo = hk & (((size_t)1 << hb) - 1),
@@ -1133,8 +1147,8 @@ typedef struct band_cells {
 
 static void band_cells_of(const truce_fusion *f, int grid, const band *q,
                           band_cells *g) {
-  double c = cell_m(grid), wlon = c / (111320.0 * f->cos_ref),
-         wlat = c / 111000.0, m = BAND_MARGIN_M;
+  double c = cell_m(grid), wlon = 1 / f->cpd[grid], wlat = c / 111000.0,
+         m = BAND_MARGIN_M;
   g->wx = wlon * q->mx;
   g->ox = (0.5 * wlon - q->lon) * q->mx;
   g->wy = wlat * q->my;
@@ -2896,6 +2910,11 @@ truce_err truce_fuse_run(truce_fusion *f) {
       wp = o->t1 - o->t0;
   }
   f->cos_ref = cos((maxlat < 85 ? maxlat : 85) * DEG);
+  for (int g = 0; g < NGRID; g++) {
+    /* at least the cells of cell_m metres at cos_ref that fit round */
+    f->ncx[g] = (int64_t)ceil(360 * 111320.0 * f->cos_ref / cell_m(g));
+    f->cpd[g] = (double)f->ncx[g] / 360;
+  }
   f->mx_min = maxlat < 85 ? 111412.84 * f->cos_ref - 93.5 : 0;
   /* The grid's block of slots per time bucket: about twice the
    * observations of an average fine bucket, 64 to 4096 (slot_of). */

@@ -28,6 +28,10 @@ static uint64_t rnd(void) { /* splitmix64 */
   return z ^ (z >> 31);
 }
 
+static double wrap_lon(double lon) {
+  return lon > 180 ? lon - 360 : lon <= -180 ? lon + 360 : lon;
+}
+
 /* ---- building fusions by hand ---- */
 
 typedef struct hobs {
@@ -291,6 +295,95 @@ TEST(test_los_far_range) {
   CHECK_EQ_U64(far_los_case(0, 4, 200000), 1);
   CHECK_EQ_U64(far_los_case(5, 4, 200000), 1);
   CHECK_EQ_U64(far_los_case(8, 4, 200000), 2);
+}
+
+/* The same observations placed about `lon0` (a box 1 degree wide at
+ * 17 S): points within 30-300 m and lines of sight, over an hour. Every
+ * incident's members, as "index.pos ..." lines in *out, in order. */
+static void grouped_about(double lon0, uint64_t s0, truce_buf *out) {
+  truce_fusion *f = NULL;
+  CHECK_OK(truce_fuse_new(NULL, &f));
+  truce_obs *o = malloc(sizeof *o);
+  if (!f || !o) {
+    truce_fuse_free(f);
+    free(o);
+    return;
+  }
+  seed = s0;
+  char js[400], err[TRUCE_ERR_MAX];
+  for (int i = 0; i < 600; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "%s-%d", i % 3 ? "camera" : "patrol", i % 40);
+    truce_source s;
+    mksrc(name, means_of(name), 0.9, &s);
+    uint32_t sid;
+    CHECK_OK(truce_fuse_source(f, &s, &sid));
+    /* events on a grid of 25 places, so that many meet */
+    int ev = (int)(rnd() % 25);
+    double elat = -17.2 + 0.1 * (ev / 5), elon = -0.4 + 0.2 * (ev % 5);
+    int sec = (int)(rnd() % 3600);
+    if (i % 3 == 0) {
+      double olat = elat + 0.03, olon = elon - 0.04, d, az;
+      truce_geodesic_inverse(olat, lon0 + olon, elat, lon0 + elon, &d, &az,
+                             NULL);
+      snprintf(js, sizeof js,
+               "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:%02d:%02dZ\","
+               "\"where\":{\"observer\":{\"lat\":%.7f,\"lon\":%.7f},"
+               "\"bearing_deg\":%.4f,\"spread_deg\":4},\"means\":\"audio\"}",
+               sec / 60, sec % 60, olat, wrap_lon(lon0 + olon),
+               az + (double)(rnd() % 200) / 100 - 1);
+    } else {
+      double unc = 30 + (double)(rnd() % 270);
+      snprintf(js, sizeof js,
+               "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:%02d:%02dZ\","
+               "\"where\":{\"lat\":%.7f,\"lon\":%.7f,\"uncertainty_m\":%.0f},"
+               "\"means\":\"camera\"}",
+               sec / 60, sec % 60, elat + (double)(rnd() % 200) / 1e5 - 0.001,
+               wrap_lon(lon0 + elon + (double)(rnd() % 200) / 1e5 - 0.001),
+               unc);
+    }
+    truce_err rc = truce_obs_parse(js, strlen(js), (int64_t)time(NULL) * 1000,
+                                   o, err);
+    CHECK_MSG(rc == TRUCE_OK, "%s: %s", js, err);
+    if (!rc)
+      CHECK_OK(truce_fuse_add(f, o, 10 + (uint64_t)i, 0, sid));
+  }
+  free(o);
+  CHECK_MSG(truce_fuse_run(f) == TRUCE_OK, "%s", truce_fuse_errmsg(f));
+  for (size_t i = 0; i < truce_fuse_count(f); i++) {
+    truce_incident c;
+    CHECK_OK(truce_fuse_incident(f, i, &c));
+    char line[32];
+    for (size_t k = 0; k < c.nevidence; k++) {
+      snprintf(line, sizeof line, "%s%llu.%u", k ? " " : "",
+               (unsigned long long)c.evidence[k].index, c.evidence[k].pos);
+      CHECK_OK(truce_buf_append(out, line, strlen(line)));
+    }
+    CHECK_OK(truce_buf_append(out, "\n", 1));
+  }
+  truce_fuse_free(f);
+}
+
+/* Across the antimeridian observations group as they do anywhere else:
+ * the same set about 10 E and about 180 (half of it at 179.x E, half at
+ * 179.x W) makes the same incidents of the same members. */
+TEST(test_fuse_across_180) {
+  for (uint64_t s0 = 1; s0 <= 3; s0++) {
+    truce_buf a, b;
+    truce_buf_init(&a, (size_t)1 << 20);
+    truce_buf_init(&b, (size_t)1 << 20);
+    grouped_about(10, s0, &a);
+    grouped_about(180, s0, &b);
+    size_t lines = 0;
+    for (size_t i = 0; i < a.len; i++)
+      lines += a.data[i] == '\n';
+    CHECK(lines > 25 && lines < 500);
+    CHECK_MSG(a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
+              "seed %llu: %zu incidents about 10 E, other members about 180",
+              (unsigned long long)s0, lines);
+    truce_buf_release(&a);
+    truce_buf_release(&b);
+  }
 }
 
 /* A camera's point at (48.5, 38.06); two bearings towards it, 6.4 km
@@ -1403,6 +1496,7 @@ int main(void) {
   RUN(test_los_alone_joins);
   RUN(test_one_bearing_per_source);
   RUN(test_los_far_range);
+  RUN(test_fuse_across_180);
   RUN(test_weapons_by_class);
   RUN(test_triangulation_floor);
   RUN(test_fire_crossing);
