@@ -1550,18 +1550,33 @@ static truce_err new_incident(truce_fusion *f, uint32_t seed, double lat,
   return grid_put(f, c->grid, *out);
 }
 
+/* How much earlier than o's own time the event it reports may be: the
+ * sound's delay over far_m, for what was heard (event_time), else 0. The
+ * searches look back that far as well, so that whether two reports meet
+ * never depends on where the time buckets fall. */
+static int64_t heard_back_ms(const fob *o, double far_m) {
+  return heard(o) ? (int64_t)(far_m / SOUND_MPS * 1000) + 2 : 0;
+}
+
 static truce_err join_or_seed(truce_fusion *f, uint32_t oi) {
   fob *o = &f->obs[oi];
   best b = {o, UINT32_MAX, DBL_MAX, {0, 0, 0, 0}, 0, 0, 0, heard(o), 0};
   /* b.fr: set by visit_located when needed */
   double so = sigma_max(o->sxx, o->sxy, o->syy), k = f->opt.k_sigma;
+  double oc = 0; /* heard: the observer to the region's centre */
+  if (b.heard) {
+    double dx, dy;
+    offset(o->olat, o->olon, o->lat, o->lon, &dx, &dy);
+    oc = len2d(dx, dy);
+  }
   for (int grid = 0; grid < NGRID; grid++) {
-    if (!f->ngrid[grid] || !grid_has_time(f, grid, o->t0, o->t1))
-      continue;
     double sa = f->smax[grid];
     double reach = k * sqrt(so * so + sa * sa);
-    grid_visit(f, grid, o->lat, o->lon, reach, o->t0, o->t1, visit_located,
-               &b);
+    /* an anchor it joins lies within reach of its centre */
+    int64_t t0 = o->t0 - heard_back_ms(o, oc + reach * 1.01 + 1);
+    if (!f->ngrid[grid] || !grid_has_time(f, grid, t0, o->t1))
+      continue;
+    grid_visit(f, grid, o->lat, o->lon, reach, t0, o->t1, visit_located, &b);
   }
   truce_err rc = TRUCE_OK;
   if (b.inc == UINT32_MAX)
@@ -1588,8 +1603,10 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
   b.ny = -q.ux;
   b.sr = o->spread / 2 * DEG;
   q.range = range + BAND_MARGIN_M;
+  /* an anchor it joins lies within range (visit_los) */
+  int64_t t0 = o->t0 - heard_back_ms(o, range);
   for (int grid = 0; grid < NGRID; grid++) {
-    if (!f->ngrid[grid] || !grid_has_time(f, grid, o->t0, o->t1))
+    if (!f->ngrid[grid] || !grid_has_time(f, grid, t0, o->t1))
       continue;
     /* along the line of sight, in steps of half a cell, the cells that
      * reach across it as far as an incident could lie off it there */
@@ -1599,7 +1616,7 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
     q.across = f->opt.k_sigma * sqrt(srr * srr + 1.00001 * sa * sa) * 1.00001 +
                BAND_MARGIN_M;
     if (band_direct(f, grid, &q, range, sa, sb)) {
-      grid_visit_band(f, grid, &q, o->t0, o->t1, visit_los, &b);
+      grid_visit_band(f, grid, &q, t0, o->t1, visit_los, &b);
       continue;
     }
     rows r;
@@ -1610,7 +1627,7 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
       double across = f->opt.k_sigma * sqrt(sr * sr + sa * sa) + c / 4;
       rows_add(f, grid, o->olat + t * uy, o->olon + t * ux, across, &r);
     }
-    grid_visit_rows(f, grid, &r, &q, o->t0, o->t1, visit_los, &b);
+    grid_visit_rows(f, grid, &r, &q, t0, o->t1, visit_los, &b);
   }
   if (b.inc != UINT32_MAX)
     assign(f, oi, b.inc);
@@ -1679,6 +1696,11 @@ static bool pair_times(const truce_fusion *f, const fob *a, const fob *b,
  * canonical order); lines after it may then join that incident. */
 static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
   truce_err rc = TRUCE_OK;
+  /* how much later a partner's time can begin: time_meets' tolerance
+   * (two slacks, two minutes) and its sound's delay from the crossing,
+   * within range */
+  int64_t far_ms = 2 * (int64_t)f->opt.time_slack_ms + 2 * 60000 +
+                   (int64_t)(f->opt.los_range_m / SOUND_MPS * 1000) + 2;
   for (size_t i = 0; !rc && i < n; i++) {
     const fob *a = &f->obs[los[i]];
     if (f->oinc[los[i]] != UINT32_MAX)
@@ -1690,7 +1712,7 @@ static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
     size_t bj = 0;
     for (size_t j = i + 1; j < n && j <= i + PAIR_SEARCH_MAX; j++) {
       const fob *b = &f->obs[los[j]];
-      if (b->t0 > a->t1 + 2 * (int64_t)f->opt.time_slack_ms + 60000)
+      if (b->t0 > a->t1 + far_ms)
         break; /* los[] is in canonical order: by t0 */
       if (f->oinc[los[j]] != UINT32_MAX || b->src == a->src ||
           group_of(b->what) != group_of(a->what) ||

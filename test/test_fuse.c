@@ -386,6 +386,50 @@ TEST(test_fuse_across_180) {
   }
 }
 
+/* An explosion seen at 10:00:00 (a camera's point, +-1 s), and heard
+ * from 60 km (a patrol's bearing, 57-63 km, +-1 s) at 10:03:50: the
+ * sound took 175 s, so the two times meet (the heard one, moved back by
+ * the delay, begins 54 s after the seen one ends, within the tolerance
+ * of two slacks and two seconds, 62 s), though 228 s lie between the
+ * times as reported. An unrelated report far away at 08:59:59 minus
+ * early_s moves the grid's time buckets (20 minutes) against them. How
+ * many incidents. */
+static size_t heard_late(int early_s) {
+  double lat = 48.5, lon = 38.0, olat = 48.5, olon = 37.19, d, az;
+  truce_geodesic_inverse(olat, olon, lat, lon, &d, &az, NULL);
+  char pt[256], far[256], reg[400];
+  snprintf(pt, sizeof pt,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:00:00Z\","
+           "\"precision_s\":1,\"where\":{\"lat\":%.6f,\"lon\":%.6f,"
+           "\"uncertainty_m\":50},\"means\":\"camera\"}",
+           lat, lon);
+  snprintf(far, sizeof far,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T08:%02d:%02dZ\","
+           "\"where\":{\"lat\":45.0,\"lon\":30.0,\"uncertainty_m\":50},"
+           "\"means\":\"camera\"}",
+           59 - early_s / 60, 59 - early_s % 60);
+  snprintf(reg, sizeof reg,
+           "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:03:50Z\","
+           "\"precision_s\":1,\"where\":{\"observer\":{\"lat\":%.6f,"
+           "\"lon\":%.6f},\"bearing_deg\":%.4f,\"spread_deg\":4,"
+           "\"dist_min_m\":%.0f,\"dist_max_m\":%.0f},\"means\":\"audio\"}",
+           olat, olon, az, d - 3000, d + 3000);
+  hobs h[3] = {{"camera-1", pt}, {"camera-2", far}, {"patrol-1", reg}};
+  truce_fusion *f = fuse_hand(h, 3, NULL);
+  size_t n = f ? truce_fuse_count(f) : 0;
+  truce_fuse_free(f);
+  return n;
+}
+
+/* Whether two reports meet does not depend on where the time buckets
+ * fall: the search reaches back by the sound's longest delay too. */
+TEST(test_heard_late_any_bucket) {
+  size_t wrong = 0;
+  for (int e = 0; e < 1200; e += 10)
+    wrong += heard_late(e) != 2;
+  CHECK_MSG(wrong == 0, "%zu of 120 alignments did not join", wrong);
+}
+
 /* A camera's point at (48.5, 38.06); two bearings towards it, 6.4 km
  * from the west, 3 degrees apart (+-4: both reach it), from `second`'s
  * observer and then from patrol-1: how many incidents. */
@@ -1497,6 +1541,7 @@ int main(void) {
   RUN(test_one_bearing_per_source);
   RUN(test_los_far_range);
   RUN(test_fuse_across_180);
+  RUN(test_heard_late_any_bucket);
   RUN(test_weapons_by_class);
   RUN(test_triangulation_floor);
   RUN(test_fire_crossing);
