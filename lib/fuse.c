@@ -181,6 +181,8 @@ struct truce_fusion {
   gent *ent;
   size_t nent, capent, ent_ready;
   double cos_ref;
+  double cells_lat[NGRID], cells_lon[NGRID]; /* cells per degree (cell_of) */
+  double deg_lon_m; /* 1 / (111320 cos_ref): square_cells' degrees east */
   double mx_min; /* metres per degree east at every latitude seen (mpd's
                     lower bound; 0 beyond 85 degrees) */
   unsigned hbits; /* slot_of's block: 2^hbits slots per time bucket */
@@ -945,11 +947,14 @@ static int64_t floor_i64(double x) {
   return t - ((double)t > x);
 }
 
+/* (Multiplied by the cells per degree, set once in truce_fuse_run: a
+ * division costs several multiplications, and this is computed at each
+ * corner of each search. Filing and searching use the same numbers, and
+ * the searches' margins are far wider than its rounding.) */
 static void cell_of(const truce_fusion *f, int grid, double lat, double lon,
                     int64_t *cx, int64_t *cy) {
-  double c = cell_m(grid);
-  *cy = floor_i64(lat * 111000.0 / c);
-  *cx = floor_i64(lon * 111320.0 * f->cos_ref / c);
+  *cy = floor_i64(lat * f->cells_lat[grid]);
+  *cx = floor_i64(lon * f->cells_lon[grid]);
 }
 
 /* The cells of the square of side 2 reach_m around (lat, lon), as
@@ -964,7 +969,7 @@ static void square_cells(const truce_fusion *f, int grid, double lat,
   /* A degree of latitude is 110,574 m at the equator, 111,694 m at the
    * poles: the shortest makes the square large enough everywhere (cell_of's
    * 111,000 only numbers the cells). */
-  double dlat = reach_m / 110574.0, dlon = reach_m / (111320.0 * f->cos_ref);
+  double dlat = reach_m * (1 / 110574.0), dlon = reach_m * f->deg_lon_m;
   cell_of(f, grid, lat - dlat, lon - dlon, x0, y0);
   cell_of(f, grid, lat + dlat, lon + dlon, x1, y1);
 }
@@ -1933,16 +1938,13 @@ static void sterm_of(const frame *fr, const fob *o, sterm *t) {
 static double bearing_residual(const sterm *t, double ux, double uy) {
   double along = ux * t->sb + uy * t->cb, across = ux * t->cb - uy * t->sb;
   if (along > 0 && fabs(across) <= 0.125 * along) {
-    double z = across / along, z2 = z * z;
-    double p = 1.0 / 17;
-    p = 1.0 / 15 - z2 * p;
-    p = 1.0 / 13 - z2 * p;
-    p = 1.0 / 11 - z2 * p;
-    p = 1.0 / 9 - z2 * p;
-    p = 1.0 / 7 - z2 * p;
-    p = 1.0 / 5 - z2 * p;
-    p = 1.0 / 3 - z2 * p;
-    return z * (1 - z2 * p);
+    /* 1 - w/3 + w^2/5 - ... + w^8/17 (w = z^2), in pairs (Estrin's
+     * scheme: the pairs are independent, so their latencies overlap) */
+    double z = across / along, w = z * z, w2 = w * w, w4 = w2 * w2;
+    double p01 = 1 - w * (1.0 / 3), p23 = 1.0 / 5 - w * (1.0 / 7),
+           p45 = 1.0 / 9 - w * (1.0 / 11), p67 = 1.0 / 13 - w * (1.0 / 15);
+    double p = (p01 + w2 * p23) + w4 * ((p45 + w2 * p67) + w4 * (1.0 / 17));
+    return z * p;
   }
   return wrap180(atan2(ux, uy) / DEG - t->bearing) * DEG;
 }
@@ -3032,6 +3034,11 @@ truce_err truce_fuse_run(truce_fusion *f) {
       wp = o->t1 - o->t0;
   }
   f->cos_ref = cos((maxlat < 85 ? maxlat : 85) * DEG);
+  f->deg_lon_m = 1 / (111320.0 * f->cos_ref);
+  for (int g = 0; g < NGRID; g++) {
+    f->cells_lat[g] = 111000.0 / cell_m(g);
+    f->cells_lon[g] = 111320.0 * f->cos_ref / cell_m(g);
+  }
   f->mx_min = maxlat < 85 ? 111412.84 * f->cos_ref - 93.5 : 0;
   /* The grid's block of slots per time bucket: about twice the
    * observations of an average fine bucket, 64 to 4096 (slot_of). */
