@@ -45,8 +45,10 @@
 /* A hint to fetch memory that will be read soon (GCC and Clang). */
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
+#define PREFETCH_W(p) __builtin_prefetch(p, 1) /* to be written */
 #else
 #define PREFETCH(p) ((void)(p))
+#define PREFETCH_W(p) ((void)(p))
 #endif
 /* The cache lines of one record (a 120-byte fob meets up to three). */
 #define PREFETCH_REC(p)                                                  \
@@ -1320,6 +1322,7 @@ static void grid_visit_band(truce_fusion *f, int grid, const band *q,
   int64_t y0 = ceil_i64((ylo - e - g.oy) / g.wy),
           y1 = floor_i64((yhi + e - g.oy) / g.wy);
   double iux = ux != 0 ? 1 / ux : 0, iuy = uy != 0 ? 1 / uy : 0;
+  double iwx = 1 / g.wx; /* (a multiplication per row, not a division) */
   probes p;
   probes_init(&p, f, fn, ctx);
   for (int64_t y = y0; y <= y1; y++) {
@@ -1338,8 +1341,8 @@ static void grid_visit_band(truce_fusion *f, int grid, const band *q,
       lo = dmax(lo, (B - cy * uy) * iux);
     else if (ux < 0)
       hi = dmin(hi, (B - cy * uy) * iux);
-    int64_t x0 = ceil_i64((lo - e - g.ox) / g.wx),
-            x1 = floor_i64((hi + e - g.ox) / g.wx);
+    int64_t x0 = ceil_i64((lo - e - g.ox) * iwx),
+            x1 = floor_i64((hi + e - g.ox) * iwx);
     for (int64_t x = x0; x <= x1; x++)
       probes_cell(&p, grid, x, y, b0, b1);
   }
@@ -2372,6 +2375,8 @@ static truce_err summarise(truce_fusion *f, uint32_t inc, size_t first,
   int64_t lo = INT64_MIN, hi = INT64_MAX, mn = INT64_MAX, mx = INT64_MIN;
   double fsx = 0, fsy = 0;
   unsigned nfire = 0, nspread = 0;
+  uint64_t count_sum = 0;
+  uint32_t count_max = 0;
   for (size_t k = first; k < first + n; k++) {
     const fob *o = mob(f, k);
     if (o->t0 > lo)
@@ -2383,9 +2388,9 @@ static truce_err summarise(truce_fusion *f, uint32_t inc, size_t first,
     if (o->t1 > mx)
       mx = o->t1;
     uint32_t count = count_of(f, o);
-    s->count_sum += count;
-    if (count > s->count_max)
-      s->count_max = count;
+    count_sum += count;
+    if (count > count_max)
+      count_max = count;
     if (!o->ext)
       continue;
     const fext *x = ext_of(f, o);
@@ -2400,6 +2405,8 @@ static truce_err summarise(truce_fusion *f, uint32_t inc, size_t first,
       nspread += x->fire_spread > 0;
     }
   }
+  s->count_sum = count_sum;
+  s->count_max = count_max;
   s->t_ms = lo <= hi ? lo : mn;
   s->t_end_ms = lo <= hi ? hi : mx;
   s->what = (uint8_t)what_most(f, first, n);
@@ -3108,7 +3115,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
   f->omask = os - 1;
   /* Where each observation came from: when they were added in citation
    * order, its rank by citation, which puts the members of incidents in
-   * citation order without comparing them (below). */
+   * citation order without reading their records (below). */
   uint32_t *orig = NULL;
   if (in_order) {
     orig = truce_malloc((n ? n : 1) * sizeof *orig);
@@ -3192,36 +3199,34 @@ truce_err truce_fuse_run(truce_fusion *f) {
     start[i + 2] += start[i + 1];
   /* start[inc + 1]: where incident inc begins; after the scatter, where
    * it ends, so that start[inc] is where it begins and start[ninc] n */
-  if (orig) {
-    /* orig[] becomes its inverse (position by citation rank); the
-     * observations, taken in that order, fall into their incidents in
-     * citation order */
-    for (size_t i = 0; i < n; i++)
-      f->members[orig[i]] = (uint32_t)i;
-    memcpy(orig, f->members, n * sizeof *orig);
-    for (size_t r = 0; r < n; r++)
-      f->members[start[incs[orig[r]] + 1]++] = orig[r];
-  } else {
-    for (size_t i = 0; i < n; i++)
-      f->members[start[incs[i] + 1]++] = (uint32_t)i;
-  }
-  truce_free(orig);
-  for (size_t q = 0, k, e; !in_order && q < ninc; q++) {
+  /* in the order the passes took them: an incident's members lie
+   * close in that order, so the scatter writes near where it wrote last
+   * (taken in citation order, through orig[]'s inverse, it wrote and
+   * read all over the arrays) */
+  for (size_t i = 0; i < n; i++)
+    f->members[start[incs[i] + 1]++] = (uint32_t)i;
+  /* then each incident's by citation: by their ranks (orig[], when
+   * they were added in citation order: no record read), else by
+   * comparing citations; many (rare) by qsort */
+  for (size_t q = 0, k, e; q < ninc; q++) {
     k = start[q];
     e = start[q + 1];
+    uint32_t *m = f->members;
     if (e - k > 16) {
-      sort_with(f, f->members + k, e - k, sizeof *f->members, cmp_cites);
+      sort_with(f, m + k, e - k, sizeof *m, cmp_cites);
       continue;
     }
     for (size_t i = k + 1; i < e; i++)
-      for (size_t j = i; j > k && cmp_cite(&f->obs[f->members[j]],
-                                           &f->obs[f->members[j - 1]]) < 0;
+      for (size_t j = i;
+           j > k && (orig ? orig[m[j]] < orig[m[j - 1]]
+                          : cmp_cite(&f->obs[m[j]], &f->obs[m[j - 1]]) < 0);
            j--) {
-        uint32_t t = f->members[j];
-        f->members[j] = f->members[j - 1];
-        f->members[j - 1] = t;
+        uint32_t t = m[j];
+        m[j] = m[j - 1];
+        m[j - 1] = t;
       }
   }
+  truce_free(orig);
   /* The incidents in the order they are kept, (time, id), so that each
    * summary is written in its place: a radix sort of their times (from
    * f->tmin, which no incident's time precedes), ties by their first
@@ -3280,9 +3285,16 @@ truce_err truce_fuse_run(truce_fusion *f) {
   for (size_t q = 0; !rc && q < ninc; q++) {
     /* the members of the incident after next, scattered over the
      * passes: fetched while this one is summarised */
-    if (q + 2 < ninc)
+    if (q + 2 < ninc && start[q + 3] > start[q + 2]) {
       for (size_t k = start[q + 2]; k < start[q + 3]; k++)
         PREFETCH_REC(&f->obs[f->members[k]]);
+      /* and its summary's place (lines written before they are read:
+       * fetched for writing, their misses overlap) */
+      const char *w = (const char *)&f->sum[place[q + 2]];
+      for (size_t b = 0; b < sizeof *f->sum; b += 64)
+        PREFETCH_W(w + b);
+      PREFETCH_W(w + sizeof *f->sum - 1);
+    }
     if (start[q + 1] > start[q])
       rc = summarise(f, (uint32_t)q, start[q], start[q + 1] - start[q],
                      &f->sum[place[q]]);
