@@ -38,13 +38,17 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define DEG (M_PI / 180)
 /* A hint to fetch memory that will be read soon (GCC and Clang). */
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
+#define PREFETCH_W(p) __builtin_prefetch(p, 1) /* to be written */
 #else
 #define PREFETCH(p) ((void)(p))
+#define PREFETCH_W(p) ((void)(p))
 #endif
 /* The cache lines of one record (a 120-byte fob meets up to three). */
 #define PREFETCH_REC(p)                                                  \
@@ -162,6 +166,7 @@ struct truce_fusion {
   truce_fuse_opts opt;
   fob *obs;
   size_t nobs, capobs;
+  size_t ready; /* records whose pages are mapped (prefault_ahead) */
   fext *ext; /* (fob.ext) */
   size_t next, capext;
   fsrc *src;
@@ -173,17 +178,20 @@ struct truce_fusion {
   uint32_t *order;   /* canonical order of observations */
   finc *inc;
   size_t ninc, capinc;
+  size_t inc_ready, icount_ready, itm_ready; /* mapped (prefault_ahead) */
   uint32_t *heads; /* grid hash heads */
   size_t hmask;
   uint64_t *occ; /* grid occupancy bits: a key's bit set when it has anchors */
   size_t omask;  /* bits - 1 */
   gent *ent;
-  size_t nent, capent;
+  size_t nent, capent, ent_ready;
   double cos_ref;
-  /* per grid, cells per degree east, and cells round the world (a whole
-   * number, so that a cell's column wraps at the antimeridian: cell_key) */
-  double cpd[NGRID];
+  /* per grid, cells per degree north and east (cell_of), and columns
+   * round the world: a whole number, so that a cell's column wraps at
+   * the antimeridian (cell_key) */
+  double cells_lat[NGRID], cells_lon[NGRID];
   int64_t ncx[NGRID];
+  double deg_lon_m; /* 1 / (111320 cos_ref): square_cells' degrees east */
   double mx_min; /* metres per degree east at every latitude seen (mpd's
                     lower bound; 0 beyond 85 degrees) */
   unsigned hbits; /* slot_of's block: 2^hbits slots per time bucket */
@@ -232,6 +240,48 @@ struct truce_fusion {
 
 /* ---- small helpers ---- */
 
+/* Map the whole pages of [p, p + bytes) now, in one system call, for an
+ * array about to be written through: each first write to a fresh page
+ * would otherwise fault, and the faults cost more than the system's
+ * zeroing (on this machine about 2.5 us a page faulted, 1.75 us mapped
+ * in one call). Only where every page will be written anyway, so that
+ * nothing more is resident. Linux 5.14 and later; elsewhere, or if the
+ * call fails, nothing (the pages fault as before). */
+static void prefault(void *p, size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  static size_t page;
+  if (!page) {
+    long ps = sysconf(_SC_PAGESIZE);
+    page = ps > 0 ? (size_t)ps : 4096;
+  }
+  uintptr_t a = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1),
+            e = ((uintptr_t)p + bytes) & ~(uintptr_t)(page - 1);
+  if (p && e > a)
+    (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+/* Bytes of an array mapped at a time as it fills (prefault_ahead). */
+#define PREFAULT_AHEAD 262144
+
+/* Before element i of an array of cap elements of size bytes is first
+ * written: the pages of the next PREFAULT_AHEAD bytes (at most to cap)
+ * mapped once i reaches *ready (the elements mapped so far), so that an
+ * array that grows as it is used is no more resident than before. */
+static void prefault_ahead(void *base, size_t size, size_t i, size_t cap,
+                           size_t *ready) {
+  if (i < *ready || i >= cap)
+    return;
+  size_t m = PREFAULT_AHEAD / size;
+  if (m > cap - i)
+    m = cap - i;
+  prefault((char *)base + i * size, m * size);
+  *ready = i + m;
+}
+
 void truce_fuse_defaults(truce_fuse_opts *o) {
   memset(o, 0, sizeof *o);
   o->k_sigma = 3;
@@ -240,13 +290,47 @@ void truce_fuse_defaults(truce_fuse_opts *o) {
   o->min_sigma_m = 10;
 }
 
-/* Metres per degree of latitude and of longitude at a latitude (WGS84). */
-static void mpd(double lat, double *my, double *mx) {
-  double c = cos(lat * DEG), c2 = 2 * c * c - 1; /* cos 2p */
+/* Metres per degree of latitude and of longitude at a latitude (WGS84),
+ * from the latitude's cosine c. */
+static void mpd_cos(double c, double *my, double *mx) {
+  double c2 = 2 * c * c - 1; /* cos 2p */
   *my = 111132.92 - 559.82 * c2 + 1.175 * (2 * c2 * c2 - 1);
   *mx = 111412.84 * c - 93.5 * (4 * c * c * c - 3 * c);
   if (*mx < 1)
     *mx = 1;
+}
+
+/* The same, at a latitude in degrees. */
+static void mpd(double lat, double *my, double *mx) {
+  mpd_cos(cos(lat * DEG), my, mx);
+}
+
+/* Within this of an angle whose sine and cosine are known, those of a
+ * nearby angle come from them (sincos_near). */
+#define NEAR_RAD 0.05
+
+/* The sine and cosine of a + d (radians) from those of a (sa, ca): for
+ * |d| <= NEAR_RAD, by the sum formulas with series for d's (to d^8 and
+ * d^9: the next terms are below 1e-19), within a few units in the last
+ * place of libm's; farther, libm's. Where one observation or incident
+ * needs several nearby latitudes or directions (a bearing's region, a
+ * summary's plane and box), one call to libm then serves them all. */
+static void sincos_near(double a, double sa, double ca, double d, double *s,
+                        double *c) {
+  if (!(fabs(d) <= NEAR_RAD)) {
+    *s = sin(a + d);
+    *c = cos(a + d);
+    return;
+  }
+  /* (the coefficients as constants: a division each would cost more
+   * than libm saves) */
+  double d2 = d * d;
+  double cd = 1 - d2 * (1.0 / 2 - d2 * (1.0 / 24 - d2 * (1.0 / 720 -
+                                                        d2 * (1.0 / 40320))));
+  double sd = d * (1 - d2 * (1.0 / 6 - d2 * (1.0 / 120 - d2 * (1.0 / 5040 -
+                                                        d2 * (1.0 / 362880)))));
+  *s = sa * cd + ca * sd;
+  *c = ca * cd - sa * sd;
 }
 
 /* The length of (x, y): sqrt, where libm's hypot guards against overflow
@@ -329,6 +413,9 @@ static void cov_ellipse(double sxx, double sxy, double syy, truce_ellipse *e) {
 }
 
 static double sigma_max(double sxx, double sxy, double syy) {
+  /* a circle (every point): tr / 2 + d below is sxx, exactly */
+  if (sxy == 0 && sxx == syy && isfinite(sxx))
+    return sqrt(sxx);
   double tr = sxx + syy, d = sqrt((sxx - syy) * (sxx - syy) / 4 + sxy * sxy);
   return sqrt(tr / 2 + d);
 }
@@ -432,18 +519,29 @@ static void region_plane(const truce_bearing *b, spread_memo *memo,
                          double *syy) {
   double mid = (b->dist_min_m + b->dist_max_m) / 2, az = b->bearing_deg * DEG;
   double my, mx, my0, mx0, conv = 0;
-  mpd(b->lat_deg, &my0, &mx0);
+  /* the observer's latitude and the bearing: every other sine and
+   * cosine below is of an angle within a few hundredths of a radian of
+   * one of them (sincos_near) */
+  double p0 = b->lat_deg * DEG, sp0 = sin(p0), cp0 = cos(p0);
+  double saz = sin(az), caz = cos(az), sn, cs;
+  mpd_cos(cp0, &my0, &mx0);
   /* Twice: the chord runs at the mean of the azimuths at its ends, the
    * bearing turned by half the convergence the first pass finds. */
   for (int pass = 0; pass < 2; pass++) {
-    double a = az + conv / 2, dx = mid * sin(a), dy = mid * cos(a);
-    mpd(b->lat_deg + dy / my0 / 2, &my, &mx); /* at the middle latitude */
+    double sa = saz, ca = caz;
+    if (pass)
+      sincos_near(az, saz, caz, conv / 2, &sa, &ca);
+    double dx = mid * sa, dy = mid * ca;
+    /* at the middle latitude */
+    sincos_near(p0, sp0, cp0, dy / my0 / 2 * DEG, &sn, &cs);
+    mpd_cos(cs, &my, &mx);
     *lat = b->lat_deg + dy / my;
     *lon = wrap180(b->lon_deg + dx / mx);
-    conv = wrap180(*lon - b->lon_deg) * DEG *
-           sin((b->lat_deg + *lat) / 2 * DEG);
+    sincos_near(p0, sp0, cp0, (*lat - b->lat_deg) / 2 * DEG, &sn, &cs);
+    conv = wrap180(*lon - b->lon_deg) * DEG * sn;
   }
-  double azc = az + conv;
+  double ux, uy; /* along the line: the bearing turned by conv */
+  sincos_near(az, saz, caz, conv, &ux, &uy);
   /* as truce_bearing_region: uniform distance, normal angle */
   double sa = (b->dist_max_m - b->dist_min_m) / sqrt(12);
   double sr = b->spread_deg / 2 * DEG, ed2 = mid * mid + sa * sa;
@@ -457,7 +555,6 @@ static void region_plane(const truce_bearing *b, spread_memo *memo,
   double so = b->origin_radius_m / TRUCE_ELLIPSE_K95;
   va += so * so;
   vc += so * so;
-  double ux = sin(azc), uy = cos(azc); /* along the line */
   *sxx = va * ux * ux + vc * uy * uy;
   *syy = va * uy * uy + vc * ux * ux;
   *sxy = (va - vc) * ux * uy;
@@ -623,6 +720,7 @@ truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
     f->obs = p;
     f->capobs = nc;
   }
+  prefault_ahead(f->obs, sizeof *f->obs, f->nobs, f->capobs, &f->ready);
   fob *b = &f->obs[f->nobs];
   memset(b, 0, sizeof *b);
   b->index = index;
@@ -886,10 +984,14 @@ static int64_t floor_i64(double x) {
   return t - ((double)t > x);
 }
 
+/* (Multiplied by the cells per degree, set once in truce_fuse_run: a
+ * division costs several multiplications, and this is computed at each
+ * corner of each search. Filing and searching use the same numbers, and
+ * the searches' margins are far wider than its rounding.) */
 static void cell_of(const truce_fusion *f, int grid, double lat, double lon,
                     int64_t *cx, int64_t *cy) {
-  *cy = floor_i64(lat * 111000.0 / cell_m(grid));
-  *cx = floor_i64(lon * f->cpd[grid]);
+  *cy = floor_i64(lat * f->cells_lat[grid]);
+  *cx = floor_i64(lon * f->cells_lon[grid]);
 }
 
 /* The cells of the square of side 2 reach_m around (lat, lon), as
@@ -904,7 +1006,7 @@ static void square_cells(const truce_fusion *f, int grid, double lat,
   /* A degree of latitude is 110,574 m at the equator, 111,694 m at the
    * poles: the shortest makes the square large enough everywhere (cell_of's
    * 111,000 only numbers the cells). */
-  double dlat = reach_m / 110574.0, dlon = reach_m / (111320.0 * f->cos_ref);
+  double dlat = reach_m * (1 / 110574.0), dlon = reach_m * f->deg_lon_m;
   cell_of(f, grid, lat - dlat, lon - dlon, x0, y0);
   cell_of(f, grid, lat + dlat, lon + dlon, x1, y1);
 }
@@ -938,6 +1040,7 @@ static truce_err grid_put(truce_fusion *f, int grid, uint32_t inc) {
       f->ent = p;
       f->capent = nc;
     }
+    prefault_ahead(f->ent, sizeof *f->ent, f->nent, f->capent, &f->ent_ready);
     uint64_t key = cell_key(f, grid, cx, cy, tb);
     size_t hk = hash64(key >> 21), h = slot_of(f, key, hk);
     occupy(f, key, hk);
@@ -1147,7 +1250,7 @@ typedef struct band_cells {
 
 static void band_cells_of(const truce_fusion *f, int grid, const band *q,
                           band_cells *g) {
-  double c = cell_m(grid), wlon = 1 / f->cpd[grid], wlat = c / 111000.0,
+  double c = cell_m(grid), wlon = 1 / f->cells_lon[grid], wlat = c / 111000.0,
          m = BAND_MARGIN_M;
   g->wx = wlon * q->mx;
   g->ox = (0.5 * wlon - q->lon) * q->mx;
@@ -1254,6 +1357,7 @@ static void grid_visit_band(truce_fusion *f, int grid, const band *q,
   int64_t y0 = ceil_i64((ylo - e - g.oy) / g.wy),
           y1 = floor_i64((yhi + e - g.oy) / g.wy);
   double iux = ux != 0 ? 1 / ux : 0, iuy = uy != 0 ? 1 / uy : 0;
+  double iwx = 1 / g.wx; /* (a multiplication per row, not a division) */
   probes p;
   probes_init(&p, f, fn, ctx);
   for (int64_t y = y0; y <= y1; y++) {
@@ -1272,8 +1376,8 @@ static void grid_visit_band(truce_fusion *f, int grid, const band *q,
       lo = dmax(lo, (B - cy * uy) * iux);
     else if (ux < 0)
       hi = dmin(hi, (B - cy * uy) * iux);
-    int64_t x0 = ceil_i64((lo - e - g.ox) / g.wx),
-            x1 = floor_i64((hi + e - g.ox) / g.wx);
+    int64_t x0 = ceil_i64((lo - e - g.ox) * iwx),
+            x1 = floor_i64((hi + e - g.ox) * iwx);
     for (int64_t x = x0; x <= x1; x++)
       probes_cell(&p, grid, x, y, b0, b1);
   }
@@ -1454,11 +1558,20 @@ static void visit_los(truce_fusion *f, uint32_t i, void *ctx) {
     far = -1;
   if (!time_meets_within(f, c, o, far))
     return;
-  double off = wrap180(atan2(dx, dy) / DEG - o->bearing);
-  if (fabs(off) >= 90)
-    return;
-  double cross = dist * sin(fabs(off) * DEG);
   double sr = b->sr, nx = b->nx, ny = b->ny; /* (los_join) */
+  /* ahead of the observer, less than 90 degrees off the line, and how
+   * far across it: by the offset's parts along the line and across it
+   * (its direction is (-ny, nx)), where they are certain; within 1e-9
+   * of the right angle, by the angle (atan2 and sin), as before */
+  double along = dy * nx - dx * ny, cross = fabs(dx * nx + dy * ny);
+  if (!(fabs(along) > 1e-9 * dist)) {
+    double off = wrap180(atan2(dx, dy) / DEG - o->bearing);
+    if (fabs(off) >= 90)
+      return;
+    cross = dist * sin(fabs(off) * DEG);
+  } else if (along < 0) {
+    return;
+  }
   /* the anchor's variance across the line of sight */
   double va = c->sxx * nx * nx + 2 * c->sxy * nx * ny + c->syy * ny * ny;
   double s2 = dist * sr * dist * sr + va;
@@ -1475,14 +1588,19 @@ static void visit_los(truce_fusion *f, uint32_t i, void *ctx) {
 
 /* Room for one more incident (the array grows by half). */
 static truce_err room_for_incident(truce_fusion *f) {
-  if (f->ninc < f->capinc)
-    return TRUCE_OK;
-  size_t nc = f->capinc ? f->capinc + f->capinc / 2 : 1024;
-  finc *p = truce_realloc(f->inc, nc * sizeof *p);
-  if (!p)
-    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
-  f->inc = p;
-  f->capinc = nc;
+  if (f->ninc == f->capinc) {
+    size_t nc = f->capinc ? f->capinc + f->capinc / 2 : 1024;
+    finc *p = truce_realloc(f->inc, nc * sizeof *p);
+    if (!p)
+      return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+    f->inc = p;
+    f->capinc = nc;
+  }
+  prefault_ahead(f->inc, sizeof *f->inc, f->ninc, f->capinc, &f->inc_ready);
+  /* icount[] and itm[] have room for nobs */
+  prefault_ahead(f->icount, sizeof *f->icount, f->ninc, f->nobs,
+                 &f->icount_ready);
+  prefault_ahead(f->itm, sizeof *f->itm, f->ninc, f->nobs, &f->itm_ready);
   return TRUCE_OK;
 }
 
@@ -1636,8 +1754,8 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
 
 /* Two lines of sight from different observers: where they cross. */
 static bool solve(const truce_fusion *f, const uint32_t *idx, size_t n,
-                  double rlat, double rlon, double *px, double *py,
-                  double *pxx, double *pxy, double *pyy, int *tri);
+                  const frame *fr, double *px, double *py, double *pxx,
+                  double *pxy, double *pyy, int *tri);
 
 static bool crossing(const truce_fusion *f, uint32_t ia, uint32_t ib,
                      truce_ellipse *e) {
@@ -1666,7 +1784,9 @@ static bool crossing(const truce_fusion *f, uint32_t ia, uint32_t ib,
   uint32_t idx[2] = {ia, ib};
   double x = ta * ax, y = ta * ay, pxx, pxy, pyy;
   int tri;
-  if (!solve(f, idx, 2, a->olat, a->olon, &x, &y, &pxx, &pxy, &pyy, &tri))
+  frame fr;
+  frame_init(&fr, a->olat, a->olon);
+  if (!solve(f, idx, 2, &fr, &x, &y, &pxx, &pxy, &pyy, &tri))
     return false;
   unoffset(a->olat, a->olon, x, y, &e->lat_deg, &e->lon_deg);
   cov_ellipse(pxx, pxy, pyy, e);
@@ -1832,20 +1952,6 @@ static truce_err add_parties(truce_fusion *f, const char **names, size_t n,
 #define PARTIES_MAX 16
 _Static_assert(PARTIES_MAX <= 16, "truce_fusion.lastp holds PARTIES_MAX");
 
-/* The sine and cosine of an angle in degrees, to about 1e-9 (a
- * quadrant, then series on +-45 degrees): for tests whose margin is far
- * wider, where libm's sin and cos would cost more than the test saves. */
-static void approx_sincos(double deg, double *sn, double *cs) {
-  double k = floor(deg / 90 + 0.5);
-  double r = (deg - 90 * k) * DEG, r2 = r * r;
-  double sr = r * (1 - r2 / 6 * (1 - r2 / 20 * (1 - r2 / 42 * (1 - r2 / 72))));
-  double cr = 1 - r2 / 2 * (1 - r2 / 12 * (1 - r2 / 30 * (1 - r2 / 56 *
-                                                        (1 - r2 / 90))));
-  int q = (int)(k - 4 * floor(k / 4)); /* 0..3 */
-  *sn = q == 0 ? sr : q == 1 ? cr : q == 2 ? -sr : -cr;
-  *cs = q == 0 ? cr : q == 1 ? -sr : q == 2 ? -cr : sr;
-}
-
 /* One observation's part in solve(), on its plane: computed once, not
  * at every step (the same values in the same operations: the fit is
  * unchanged). */
@@ -1856,7 +1962,7 @@ typedef struct sterm {
   double ox, oy;      /* the observer (bearings) */
   double axx, axy, ayy; /* the inverse covariance (det > 0) */
   double bearing, w;  /* bearings: the angle, its weight */
-  double sb, cb;      /* and its sine and cosine, to 1e-8 (approx_sincos) */
+  double sb, cb;      /* and its sine and cosine */
   double mid, wr;     /* regions: the middle distance, its weight */
 } sterm;
 
@@ -1876,7 +1982,9 @@ static void sterm_of(const frame *fr, const fob *o, sterm *t) {
   double sb = (double)o->spread / 2 * DEG;
   t->bearing = o->bearing;
   t->w = 1 / (sb * sb);
-  approx_sincos(t->bearing, &t->sb, &t->cb);
+  double br = t->bearing * DEG;
+  t->sb = sin(br);
+  t->cb = cos(br);
   if (o->kind == K_REGION) {
     double sr = ((double)o->dmax - o->dmin) / sqrt(12);
     if (sr < 1)
@@ -1884,6 +1992,27 @@ static void sterm_of(const frame *fr, const fob *o, sterm *t) {
     t->mid = ((double)o->dmin + o->dmax) / 2;
     t->wr = 1 / (sr * sr);
   }
+}
+
+/* The angle in radians from a term's bearing to the direction (ux, uy),
+ * in (-pi, pi]: wrap180(atan2(ux, uy) / DEG - bearing) * DEG. Near the
+ * bearing (within atan(1/8), 7.1 degrees, ahead), as the arctangent of
+ * the direction's parts across and along the bearing, by its series
+ * (to z^17: the rest below 1e-18 z), where libm's atan2 would cost
+ * several times more; the two differ by rounding (1e-16 radians).
+ * Elsewhere, atan2. */
+static double bearing_residual(const sterm *t, double ux, double uy) {
+  double along = ux * t->sb + uy * t->cb, across = ux * t->cb - uy * t->sb;
+  if (along > 0 && fabs(across) <= 0.125 * along) {
+    /* 1 - w/3 + w^2/5 - ... + w^8/17 (w = z^2), in pairs (Estrin's
+     * scheme: the pairs are independent, so their latencies overlap) */
+    double z = across / along, w = z * z, w2 = w * w, w4 = w2 * w2;
+    double p01 = 1 - w * (1.0 / 3), p23 = 1.0 / 5 - w * (1.0 / 7),
+           p45 = 1.0 / 9 - w * (1.0 / 11), p67 = 1.0 / 13 - w * (1.0 / 15);
+    double p = (p01 + w2 * p23) + w4 * ((p45 + w2 * p67) + w4 * (1.0 / 17));
+    return z * p;
+  }
+  return wrap180(atan2(ux, uy) / DEG - t->bearing) * DEG;
 }
 
 /* The terms of up to SOLVE_TERMS observations are kept; beyond, each is
@@ -1900,7 +2029,7 @@ static const sterm *solve_term(const truce_fusion *f, const frame *fr,
 }
 
 /* The position that best fits observations (indices into f->obs), by
- * weighted least squares on the tangent plane at (rlat, rlon): a point
+ * weighted least squares on the tangent plane fr: a point
  * pulls with its covariance; a bearing by its angle (sigma = spread / 2);
  * a distance range by its middle (sigma = (max - min) / sqrt(12)).
  * Gauss-Newton from the weighted points (or the first crossing), until a
@@ -1909,21 +2038,19 @@ static const sterm *solve_term(const truce_fusion *f, const frame *fr,
  * reported spread. *tri is set when two or more bearings from observers
  * at least 50 m apart took part. False when the data give no position. */
 static bool solve(const truce_fusion *f, const uint32_t *idx, size_t n,
-                  double rlat, double rlon, double *px, double *py,
-                  double *pxx, double *pxy, double *pyy, int *tri) {
+                  const frame *fr, double *px, double *py, double *pxx,
+                  double *pxy, double *pyy, int *tri) {
   double x = *px, y = *py;
   size_t nb = 0;
   bool distinct = false;
-  frame fr;
-  frame_init(&fr, rlat, rlon);
   sterm kept[SOLVE_TERMS], tmp;
   for (size_t k = 0; k < n && k < SOLVE_TERMS; k++)
-    sterm_of(&fr, &f->obs[idx[k]], &kept[k]);
+    sterm_of(fr, &f->obs[idx[k]], &kept[k]);
   double fx = 0, fy = 0; /* the first observer */
   /* start: the points' weighted mean, else the anchor (x, y given) */
   double ixx = 0, ixy = 0, iyy = 0, bx = 0, by = 0;
   for (size_t k = 0; k < n; k++) {
-    const sterm *t = solve_term(f, &fr, idx, k, kept, &tmp);
+    const sterm *t = solve_term(f, fr, idx, k, kept, &tmp);
     if (t->kind != K_POINT) {
       if (nb++ == 0) {
         fx = t->ox;
@@ -1951,7 +2078,7 @@ static bool solve(const truce_fusion *f, const uint32_t *idx, size_t n,
   for (int it = 0; it < 20; it++) {
     double a11 = 0, a12 = 0, a22 = 0, g1 = 0, g2 = 0;
     for (size_t k = 0; k < n; k++) {
-      const sterm *t = solve_term(f, &fr, idx, k, kept, &tmp);
+      const sterm *t = solve_term(f, fr, idx, k, kept, &tmp);
       if (t->kind == K_POINT) {
         if (!t->inv)
           continue;
@@ -1967,8 +2094,7 @@ static bool solve(const truce_fusion *f, const uint32_t *idx, size_t n,
       if (r2 < 1)
         r2 = 1;
       double r = sqrt(r2);
-      /* bearing: residual in radians */
-      double res = wrap180(atan2(ux, uy) / DEG - t->bearing) * DEG;
+      double res = bearing_residual(t, ux, uy);
       double jx = uy / r2, jy = -ux / r2, w = t->w;
       a11 += w * jx * jx;
       a12 += w * jx * jy;
@@ -2008,10 +2134,9 @@ static bool solve(const truce_fusion *f, const uint32_t *idx, size_t n,
     return false;
   /* every bearing must look towards it: less than 90 degrees off, where
    * the direction's dot product with the bearing's is positive; within
-   * 1e-6 of the right angle (far beyond approx_sincos's error), by the
-   * angle itself */
+   * 1e-6 of the right angle (far beyond rounding), by the angle itself */
   for (size_t k = 0; k < n; k++) {
-    const sterm *t = solve_term(f, &fr, idx, k, kept, &tmp);
+    const sterm *t = solve_term(f, fr, idx, k, kept, &tmp);
     if (t->kind == K_POINT)
       continue;
     double ux = x - t->ox, uy = y - t->oy;
@@ -2313,6 +2438,8 @@ static truce_err summarise(truce_fusion *f, uint32_t inc, size_t first,
   int64_t lo = INT64_MIN, hi = INT64_MAX, mn = INT64_MAX, mx = INT64_MIN;
   double fsx = 0, fsy = 0;
   unsigned nfire = 0, nspread = 0;
+  uint64_t count_sum = 0;
+  uint32_t count_max = 0;
   for (size_t k = first; k < first + n; k++) {
     const fob *o = mob(f, k);
     if (o->t0 > lo)
@@ -2324,9 +2451,9 @@ static truce_err summarise(truce_fusion *f, uint32_t inc, size_t first,
     if (o->t1 > mx)
       mx = o->t1;
     uint32_t count = count_of(f, o);
-    s->count_sum += count;
-    if (count > s->count_max)
-      s->count_max = count;
+    count_sum += count;
+    if (count > count_max)
+      count_max = count;
     if (!o->ext)
       continue;
     const fext *x = ext_of(f, o);
@@ -2341,6 +2468,8 @@ static truce_err summarise(truce_fusion *f, uint32_t inc, size_t first,
       nspread += x->fire_spread > 0;
     }
   }
+  s->count_sum = count_sum;
+  s->count_max = count_max;
   s->t_ms = lo <= hi ? lo : mn;
   s->t_end_ms = lo <= hi ? hi : mx;
   s->what = (uint8_t)what_most(f, first, n);
@@ -2417,17 +2546,28 @@ static truce_err summarise(truce_fusion *f, uint32_t inc, size_t first,
          rlon = ref->kind == K_LOS ? anchor->lon : ref->lon;
   double x = 0, y = 0, pxx = 0, pxy = 0, pyy = 0;
   int tri = 0;
-  bool ok = solve(f, f->members + first, n, rlat, rlon, &x, &y, &pxx, &pxy,
-                  &pyy, &tri);
+  /* the plane at (rlat, rlon); its latitude's sine and cosine also give
+   * the scales at the position found and at its box (sincos_near), as
+   * unoffset and mpd would, without their cosines */
+  double p = rlat * DEG, sp = sin(p), cp = cos(p), sn, cs;
+  frame fr = {rlat, rlon, 0, 0};
+  mpd_cos(cp, &fr.my, &fr.mx);
+  bool ok = solve(f, f->members + first, n, &fr, &x, &y, &pxx, &pxy, &pyy,
+                  &tri);
   if (ok) {
-    unoffset(rlat, rlon, x, y, &s->where.lat_deg, &s->where.lon_deg);
+    double my, mlx; /* unoffset(rlat, rlon, x, y, ...) */
+    sincos_near(p, sp, cp, y / 222000 * DEG, &sn, &cs);
+    mpd_cos(cs, &my, &mlx);
+    s->where.lat_deg = rlat + y / my;
+    s->where.lon_deg = wrap180(rlon + x / mlx);
     cov_ellipse(pxx, pxy, pyy, &s->where);
     s->where.lat_deg = round(s->where.lat_deg * 1e7) / 1e7;
     s->where.lon_deg = round(s->where.lon_deg * 1e7) / 1e7;
     s->located = 1;
     s->triangulated = (uint8_t)tri;
-    double r = s->where.major_m, my, mlx;
-    mpd(s->where.lat_deg, &my, &mlx);
+    double r = s->where.major_m;
+    sincos_near(p, sp, cp, (s->where.lat_deg - rlat) * DEG, &sn, &cs);
+    mpd_cos(cs, &my, &mlx); /* mpd(s->where.lat_deg) */
     s->south = s->where.lat_deg - r / my;
     s->north = s->where.lat_deg + r / my;
     s->west = s->where.lon_deg - r / mlx;
@@ -2486,6 +2626,32 @@ static double size_key(const truce_fusion *f, const fob *o, double s) {
 }
 
 
+/* floor(4 log2 x), x > 0, as floor(4 * log2(x)) gives it, without the
+ * library call where the answer is certain: for x = m 2^e, m in [1, 2),
+ * 4e plus how many of 2^(1/4), 2^(1/2), 2^(3/4) m reaches. Where m lies
+ * within 1e-9 of one of those, or of 1 or 2, log2's last bit could
+ * decide (4 log2 x is then within 3e-9 of a whole number, log2's error
+ * under 3e-13 this side of 2^1000): there, and for x subnormal,
+ * infinite or NaN, log2 itself. (Compared with floor(4 * log2(x)) over
+ * 200 million values, a quarter of them within 50 units in the last
+ * place of a threshold: the same everywhere.) */
+static double quarter_log2_floor(double x) {
+  static const double q1 = 1.1892071150027210667, /* 2^(1/4) */
+      q2 = 1.4142135623730950488, q3 = 1.6817928305074290861;
+  uint64_t u;
+  memcpy(&u, &x, sizeof u);
+  int be = (int)(u >> 52 & 0x7FF); /* the biased exponent */
+  if (be == 0 || be == 0x7FF || u >> 63)
+    return floor(4 * log2(x));
+  u = (u & ((1ull << 52) - 1)) | (uint64_t)1023 << 52;
+  double m; /* x's significand, in [1, 2) */
+  memcpy(&m, &u, sizeof m);
+  if (m - 1 < 1e-9 || 2 - m < 1e-9 || fabs(m - q1) < 1e-9 ||
+      fabs(m - q2) < 1e-9 || fabs(m - q3) < 1e-9)
+    return floor(4 * log2(x));
+  return 4.0 * (be - 1023) + (m >= q1) + (m >= q2) + (m >= q3);
+}
+
 /* old made into a buffer of `bytes` (its contents not kept): its pages,
  * mapped already, are reused (a fresh page costs the system a fault and
  * zeroing, about 0.8 ms a megabyte here). NULL when out of memory, old
@@ -2502,6 +2668,7 @@ static void *scratch(truce_fusion *f, size_t bytes) {
   if (bytes > f->capscr) {
     truce_free(f->scr);
     f->scr = truce_malloc(bytes);
+    prefault(f->scr, f->scr ? bytes : 0);
     f->capscr = f->scr ? bytes : 0;
   }
   return f->scr;
@@ -2624,6 +2791,8 @@ static truce_err sort_obs(truce_fusion *f, uint32_t *v, size_t n, int mode,
   uint64_t *k = t0s ? t0s : truce_malloc((n ? n : 1) * sizeof *k);
   if (!k)
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  if (!t0s)
+    prefault(k, n * sizeof *k);
   /* each observation read once (they lie across memory): its time in
    * k[], its class (0-255, from size_key's whole numbers from -80 up)
    * kept in the top byte until the classes present are numbered densely */
@@ -2878,6 +3047,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
   f->order = truce_malloc((n ? n : 1) * sizeof *f->order);
   if (!f->order)
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  prefault(f->order, n * sizeof *f->order);
   size_t hs = 1024; /* the grid's table and occupancy bits (below) */
   while (hs < 2 * n)
     hs *= 2;
@@ -2901,6 +3071,8 @@ truce_err truce_fuse_run(truce_fusion *f) {
     truce_free(cp);
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
   }
+  prefault(t0s, n * sizeof *t0s);
+  prefault(cp, n * sizeof *cp);
   for (size_t i = 0; i < n; i++) {
     fob *o = &f->obs[i];
     f->order[i] = (uint32_t)i;
@@ -2908,7 +3080,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
      * class, time order (and so memory order, as the log gives them) */
     double so = sigma_max(o->sxx, o->sxy, o->syy);
     double sk = size_key(f, o, so);
-    double kc = sk > 1e-6 ? floor(4 * log2(sk)) : -80;
+    double kc = sk > 1e-6 ? quarter_log2_floor(sk) : -80;
     o->key = (int16_t)(kc < INT16_MAX ? kc : INT16_MAX); /* >= -80 */
     if (fabs(o->lat) > maxlat)
       maxlat = fabs(o->lat);
@@ -2932,10 +3104,12 @@ truce_err truce_fuse_run(truce_fusion *f) {
       wp = o->t1 - o->t0;
   }
   f->cos_ref = cos((maxlat < 85 ? maxlat : 85) * DEG);
+  f->deg_lon_m = 1 / (111320.0 * f->cos_ref);
   for (int g = 0; g < NGRID; g++) {
+    f->cells_lat[g] = 111000.0 / cell_m(g);
     /* at least the cells of cell_m metres at cos_ref that fit round */
     f->ncx[g] = (int64_t)ceil(360 * 111320.0 * f->cos_ref / cell_m(g));
-    f->cpd[g] = (double)f->ncx[g] / 360;
+    f->cells_lon[g] = (double)f->ncx[g] / 360;
   }
   f->mx_min = maxlat < 85 ? 111412.84 * f->cos_ref - 93.5 : 0;
   /* The grid's block of slots per time bucket: about twice the
@@ -2968,6 +3142,8 @@ truce_err truce_fuse_run(truce_fusion *f) {
     truce_free(kc);
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
   }
+  prefault(kt, n * sizeof *kt);
+  prefault(kc, n);
   size_t at[3] = {0, np, np + nlos};
   for (size_t i = 0; i < n; i++) {
     size_t j = at[cp[i] >> 8]++;
@@ -3004,12 +3180,13 @@ truce_err truce_fuse_run(truce_fusion *f) {
   f->omask = os - 1;
   /* Where each observation came from: when they were added in citation
    * order, its rank by citation, which puts the members of incidents in
-   * citation order without comparing them (below). */
+   * citation order without reading their records (below). */
   uint32_t *orig = NULL;
   if (in_order) {
     orig = truce_malloc((n ? n : 1) * sizeof *orig);
     if (!orig)
       return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+    prefault(orig, n * sizeof *orig);
     memcpy(orig, f->order, n * sizeof *orig);
   }
   /* The observations in the order they are processed: the passes then
@@ -3027,6 +3204,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
   f->icount = f->oinc + (n ? n : 1);
   f->itm = (itime *)(void *)(f->icount + (n ? n : 1)); /* 8n bytes in */
   f->bnext = (uint32_t *)(void *)(f->itm + (n ? n : 1));
+  prefault(f->oinc, n * sizeof *f->oinc);
   memset(f->oinc, 0xFF, n * sizeof *f->oinc); /* UINT32_MAX: none */
   /* the incidents and the grid's entries, where the sorts' times and
    * classes were (room_for_incident and grid_put grow them) */
@@ -3035,6 +3213,8 @@ truce_err truce_fuse_run(truce_fusion *f) {
     f->capinc = n * sizeof(uint64_t) / sizeof(finc);
     f->ent = f->keep[1];
     f->capent = n * sizeof(uint16_t) / sizeof(gent);
+    f->inc_ready = f->capinc; /* written by the sorts: mapped */
+    f->ent_ready = f->capent;
     f->keep[0] = f->keep[1] = NULL;
   }
   truce_free(f->keep[0]);
@@ -3075,6 +3255,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
     truce_free(orig);
     return seterr(f->err, TRUCE_ENOMEM, "out of memory");
   }
+  prefault(start, (ninc + 2) * sizeof *start);
   /* how many each incident has (assign counted them) */
   for (size_t q = 0; q < ninc; q++)
     start[q + 2] = f->icount[q];
@@ -3084,42 +3265,42 @@ truce_err truce_fuse_run(truce_fusion *f) {
     start[i + 2] += start[i + 1];
   /* start[inc + 1]: where incident inc begins; after the scatter, where
    * it ends, so that start[inc] is where it begins and start[ninc] n */
-  if (orig) {
-    /* orig[] becomes its inverse (position by citation rank); the
-     * observations, taken in that order, fall into their incidents in
-     * citation order */
-    for (size_t i = 0; i < n; i++)
-      f->members[orig[i]] = (uint32_t)i;
-    memcpy(orig, f->members, n * sizeof *orig);
-    for (size_t r = 0; r < n; r++)
-      f->members[start[incs[orig[r]] + 1]++] = orig[r];
-  } else {
-    for (size_t i = 0; i < n; i++)
-      f->members[start[incs[i] + 1]++] = (uint32_t)i;
-  }
-  truce_free(orig);
-  for (size_t q = 0, k, e; !in_order && q < ninc; q++) {
+  /* in the order the passes took them: an incident's members lie
+   * close in that order, so the scatter writes near where it wrote last
+   * (taken in citation order, through orig[]'s inverse, it wrote and
+   * read all over the arrays) */
+  for (size_t i = 0; i < n; i++)
+    f->members[start[incs[i] + 1]++] = (uint32_t)i;
+  /* then each incident's by citation: by their ranks (orig[], when
+   * they were added in citation order: no record read), else by
+   * comparing citations; many (rare) by qsort */
+  for (size_t q = 0, k, e; q < ninc; q++) {
     k = start[q];
     e = start[q + 1];
+    uint32_t *m = f->members;
     if (e - k > 16) {
-      sort_with(f, f->members + k, e - k, sizeof *f->members, cmp_cites);
+      sort_with(f, m + k, e - k, sizeof *m, cmp_cites);
       continue;
     }
     for (size_t i = k + 1; i < e; i++)
-      for (size_t j = i; j > k && cmp_cite(&f->obs[f->members[j]],
-                                           &f->obs[f->members[j - 1]]) < 0;
+      for (size_t j = i;
+           j > k && (orig ? orig[m[j]] < orig[m[j - 1]]
+                          : cmp_cite(&f->obs[m[j]], &f->obs[m[j - 1]]) < 0);
            j--) {
-        uint32_t t = f->members[j];
-        f->members[j] = f->members[j - 1];
-        f->members[j - 1] = t;
+        uint32_t t = m[j];
+        m[j] = m[j - 1];
+        m[j - 1] = t;
       }
   }
+  truce_free(orig);
   /* The incidents in the order they are kept, (time, id), so that each
    * summary is written in its place: a radix sort of their times (from
    * f->tmin, which no incident's time precedes), ties by their first
    * members' citations. */
   uint64_t *key = truce_malloc((ninc ? ninc : 1) * sizeof *key);
   uint32_t *byt = truce_malloc((ninc ? ninc : 1) * sizeof *byt);
+  prefault(key, key ? ninc * sizeof *key : 0);
+  prefault(byt, byt ? ninc * sizeof *byt : 0);
   size_t ni = 0;
   if (key && byt)
     for (size_t q = 0; q < ninc; q++) {
@@ -3144,6 +3325,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
   uint32_t *place = rc ? NULL : truce_malloc((ninc ? ninc : 1) * sizeof *place);
   if (!rc && !place)
     rc = seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  prefault(place, place ? ninc * sizeof *place : 0);
   if (!rc) {
     for (size_t r = 0; r < ni; r++)
       place[byt[r]] = (uint32_t)r;
@@ -3152,6 +3334,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
     f->sum = truce_realloc(f->ibuf, (ni ? ni : 1) * sizeof *f->sum);
     if (f->sum)
       f->ibuf = NULL;
+    prefault(f->sum, f->sum ? ni * sizeof *f->sum : 0);
     size_t ns = f->nsrc ? f->nsrc : 1;
     f->srcmark = truce_calloc(ns, sizeof *f->srcmark);
     f->srcbest = truce_calloc(ns, sizeof *f->srcbest);
@@ -3168,9 +3351,16 @@ truce_err truce_fuse_run(truce_fusion *f) {
   for (size_t q = 0; !rc && q < ninc; q++) {
     /* the members of the incident after next, scattered over the
      * passes: fetched while this one is summarised */
-    if (q + 2 < ninc)
+    if (q + 2 < ninc && start[q + 3] > start[q + 2]) {
       for (size_t k = start[q + 2]; k < start[q + 3]; k++)
         PREFETCH_REC(&f->obs[f->members[k]]);
+      /* and its summary's place (lines written before they are read:
+       * fetched for writing, their misses overlap) */
+      const char *w = (const char *)&f->sum[place[q + 2]];
+      for (size_t b = 0; b < sizeof *f->sum; b += 64)
+        PREFETCH_W(w + b);
+      PREFETCH_W(w + sizeof *f->sum - 1);
+    }
     if (start[q + 1] > start[q])
       rc = summarise(f, (uint32_t)q, start[q], start[q + 1] - start[q],
                      &f->sum[place[q]]);
