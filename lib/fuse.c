@@ -897,18 +897,28 @@ static int cmp_seed(const void *a, const void *b) {
 
 /* ---- the grid: a hash multimap from (grid, cell, time bucket) ---- */
 
-/* The key of cell (cx, cy) at time bucket tb: its column taken round
- * the world into [-n/2, n - n/2) (cell_of numbers columns from 0 at the
- * prime meridian, and a whole number n of them go round, so 180 E and
- * 180 W are one place and a search reaching past one of them finds the
- * cells beyond; a division only there). */
-static uint64_t cell_key(const truce_fusion *f, int grid, int64_t cx,
-                         int64_t cy, int64_t tb) {
-  int64_t n = f->ncx[grid], h = n / 2;
-  if (cx < -h || cx >= n - h) {
-    cx = (cx + h) % n;
-    cx = (cx < 0 ? cx + n : cx) - h;
-  }
+/* Column cx taken round the world into [-n/2, n - n/2), n = the grid's
+ * columns round the world (cell_of numbers columns from 0 at the prime
+ * meridian, and a whole number of them go round, so 180 E and 180 W are
+ * one place, and a search reaching past one of them finds the cells
+ * beyond). Every key is made of a column in that range. */
+static int64_t column(const truce_fusion *f, int grid, int64_t cx) {
+  int64_t n = f->ncx[grid], h = n >> 1;
+  if (cx >= -h && cx < n - h)
+    return cx;
+  cx = (cx + h) % n;
+  return (cx < 0 ? cx + n : cx) - h;
+}
+
+/* Do columns x0..x1 all lie in column()'s range (none to take round)? */
+static bool columns_inside(const truce_fusion *f, int grid, int64_t x0,
+                           int64_t x1) {
+  int64_t n = f->ncx[grid], h = n >> 1;
+  return x0 >= -h && x1 < n - h;
+}
+
+/* The key of cell (cx, cy) at time bucket tb; cx in column()'s range. */
+static uint64_t cell_key(int grid, int64_t cx, int64_t cy, int64_t tb) {
   return (uint64_t)grid << 62 | ((uint64_t)cx & 0xFFFFF) << 42 |
          ((uint64_t)cy & 0x1FFFFF) << 21 | ((uint64_t)tb & 0x1FFFFF);
 }
@@ -1041,7 +1051,7 @@ static truce_err grid_put(truce_fusion *f, int grid, uint32_t inc) {
       f->capent = nc;
     }
     prefault_ahead(f->ent, sizeof *f->ent, f->nent, f->capent, &f->ent_ready);
-    uint64_t key = cell_key(f, grid, cx, cy, tb);
+    uint64_t key = cell_key(grid, column(f, grid, cx), cy, tb);
     size_t hk = hash64(key >> 21), h = slot_of(f, key, hk);
     occupy(f, key, hk);
     f->tocc[grid][(size_t)tb % TBITS / 64] |= 1ull << ((size_t)tb % 64);
@@ -1126,7 +1136,7 @@ static void probes_flush(probes *p) {
 static inline void probes_cell(probes *p, int grid, int64_t x, int64_t y,
                                int64_t b0, int64_t b1) {
   truce_fusion *f = p->f;
-  uint64_t ck = cell_key(f, grid, x, y, 0);
+  uint64_t ck = cell_key(grid, x, y, 0);
   size_t hk = hash64(ck >> 21); /* the cell's */
   unsigned hb = f->hbits, ob = hb + 3;
   size_t hlo = hk & (((size_t)1 << hb) - 1),
@@ -1142,6 +1152,19 @@ static inline void probes_cell(probes *p, int grid, int64_t x, int64_t y,
     p->slot[p->n] = s;
     if (++p->n == PROBE_BATCH)
       probes_flush(p);
+  }
+}
+
+/* Probe cells x0..x1 of row y (probes_cell), their columns taken round
+ * the world where they pass 180 degrees (column). */
+static inline void probes_row(probes *p, int grid, int64_t x0, int64_t x1,
+                              int64_t y, int64_t b0, int64_t b1) {
+  if (columns_inside(p->f, grid, x0, x1)) {
+    for (int64_t x = x0; x <= x1; x++)
+      probes_cell(p, grid, x, y, b0, b1);
+  } else {
+    for (int64_t x = x0; x <= x1; x++)
+      probes_cell(p, grid, column(p->f, grid, x), y, b0, b1);
   }
 }
 
@@ -1168,8 +1191,7 @@ static void grid_visit(truce_fusion *f, int grid, double lat, double lon,
   probes p;
   probes_init(&p, f, fn, ctx);
   for (int64_t y = y0; y <= y1; y++)
-    for (int64_t x = x0; x <= x1; x++)
-      probes_cell(&p, grid, x, y, b0, b1);
+    probes_row(&p, grid, x0, x1, y, b0, b1);
   probes_flush(&p);
 }
 
@@ -1288,7 +1310,7 @@ static void grid_visit_rows(truce_fusion *f, int grid, const rows *r,
     double cy = (double)y * g.wy + g.oy;
     for (int64_t x = r->x0[i]; x <= r->x1[i]; x++)
       if (band_keeps(q, &g, x, cy))
-        probes_cell(&p, grid, x, y, b0, b1);
+        probes_cell(&p, grid, column(f, grid, x), y, b0, b1);
   }
   probes_flush(&p);
 }
@@ -1378,8 +1400,7 @@ static void grid_visit_band(truce_fusion *f, int grid, const band *q,
       hi = dmin(hi, (B - cy * uy) * iux);
     int64_t x0 = ceil_i64((lo - e - g.ox) * iwx),
             x1 = floor_i64((hi + e - g.ox) * iwx);
-    for (int64_t x = x0; x <= x1; x++)
-      probes_cell(&p, grid, x, y, b0, b1);
+    probes_row(&p, grid, x0, x1, y, b0, b1);
   }
   probes_flush(&p);
 }
@@ -1681,17 +1702,13 @@ static truce_err join_or_seed(truce_fusion *f, uint32_t oi) {
   best b = {o, UINT32_MAX, DBL_MAX, {0, 0, 0, 0}, 0, 0, 0, heard(o), 0};
   /* b.fr: set by visit_located when needed */
   double so = sigma_max(o->sxx, o->sxy, o->syy), k = f->opt.k_sigma;
-  double oc = 0; /* heard: the observer to the region's centre */
-  if (b.heard) {
-    double dx, dy;
-    offset(o->olat, o->olon, o->lat, o->lon, &dx, &dy);
-    oc = len2d(dx, dy);
-  }
   for (int grid = 0; grid < NGRID; grid++) {
     double sa = f->smax[grid];
     double reach = k * sqrt(so * so + sa * sa);
-    /* an anchor it joins lies within reach of its centre */
-    int64_t t0 = o->t0 - heard_back_ms(o, oc + reach * 1.01 + 1);
+    /* an anchor it joins lies within reach of its centre, and a heard
+     * region's centre within its greatest distance of the observer */
+    int64_t t0 =
+        o->t0 - heard_back_ms(o, ((double)o->dmax + reach) * 1.01 + 1);
     if (!f->ngrid[grid] || !grid_has_time(f, grid, t0, o->t1))
       continue;
     grid_visit(f, grid, o->lat, o->lon, reach, t0, o->t1, visit_located, &b);
@@ -1817,10 +1834,11 @@ static bool pair_times(const truce_fusion *f, const fob *a, const fob *b,
 static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
   truce_err rc = TRUCE_OK;
   /* how much later a partner's time can begin: time_meets' tolerance
-   * (two slacks, two minutes) and its sound's delay from the crossing,
-   * within range */
-  int64_t far_ms = 2 * (int64_t)f->opt.time_slack_ms + 2 * 60000 +
-                   (int64_t)(f->opt.los_range_m / SOUND_MPS * 1000) + 2;
+   * (two slacks, and a second or a minute each) and, if it was heard, its
+   * sound's delay from the crossing, within range; far_ms at most */
+  int64_t slack2 = 2 * (int64_t)f->opt.time_slack_ms,
+          delay = (int64_t)(f->opt.los_range_m / SOUND_MPS * 1000) + 2,
+          far_ms = slack2 + 2 * 60000 + delay;
   for (size_t i = 0; !rc && i < n; i++) {
     const fob *a = &f->obs[los[i]];
     if (f->oinc[los[i]] != UINT32_MAX)
@@ -1834,8 +1852,10 @@ static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
       const fob *b = &f->obs[los[j]];
       if (b->t0 > a->t1 + far_ms)
         break; /* los[] is in canonical order: by t0 */
-      if (f->oinc[los[j]] != UINT32_MAX || b->src == a->src ||
-          group_of(b->what) != group_of(a->what) ||
+      int64_t ab = slack2 + (a->minutes ? 60000 : 1000) +
+                   (b->minutes ? 60000 : 1000) + (heard(b) ? delay : 0);
+      if (b->t0 > a->t1 + ab || f->oinc[los[j]] != UINT32_MAX ||
+          b->src == a->src || group_of(b->what) != group_of(a->what) ||
           (group_of(a->what) == G_OTHER && a->what != b->what) ||
           (group_of(a->what) == G_WEAPON &&
            ext_of(f, a)->weapon != ext_of(f, b)->weapon))
