@@ -141,6 +141,9 @@ static int run(size_t n, uint64_t seed, const char *points,
     double elat = lat0 + unif() * 200000 / my, elon = lon0 + unif() * 300000 / mx;
     int64_t et = t0 + (int64_t)(unif() * 30 * 86400e3);
     int k = 1 + (int)(rnd() % 7); /* 1..7 observations, 4 on average */
+    /* by k different sources (an observer reports an event once): from
+     * a random one, in a random odd step round the 64 */
+    uint64_t s0 = rnd() % 64, step = 1 + 2 * (rnd() % 32);
     for (int j = 0; j < k && made < n; j++, made++) {
       double r = unif();
       o.what = j % 3 ? TRUCE_WHAT_EXPLOSION : TRUCE_WHAT_UNDETERMINED_EXPLOSION;
@@ -172,7 +175,7 @@ static int run(size_t n, uint64_t seed, const char *points,
       double ll[2] = {clat * DEG, clon * DEG};
       if (!pass)
         fwrite(ll, sizeof ll, 1, pf);
-      uint32_t src = sid[rnd() % 64];
+      uint32_t src = sid[(s0 + (uint64_t)j * step) % 64];
       truce_err rc = pass ? truce_fuse_add(f, &o, entry, (uint32_t)pos, src)
                           : TRUCE_OK;
       if (rc) {

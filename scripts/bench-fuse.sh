@@ -18,7 +18,7 @@
 # than about 10 minutes, it runs on a subset (DBSCAN_MAX points, default
 # all) and the full time is extrapolated linearly, which flatters DBSCAN
 # (its neighbour search grows faster than linearly); the output says so.
-# Both run FUSE_RUNS times (default 3), alternately, so that a neighbour
+# Both run FUSE_RUNS times (default 5), alternately, so that a neighbour
 # on the machine slows both alike; every run is printed, and the ratio is
 # of the medians (of CPU time). The first truce run also writes its
 # incidents (untimed) and prints their SHA-256: a change to fusion that
@@ -29,7 +29,7 @@ B=${1:-build}
 N=${FUSE_OBS:-1000000}
 EPS=${FUSE_EPS_M:-500}
 DBMAX=${DBSCAN_MAX:-$N}
-RUNS=${FUSE_RUNS:-3}
+RUNS=${FUSE_RUNS:-5}
 PY=/usr/bin/python3
 
 T=$(mktemp -d /tmp/truce-bench-fuse.XXXXXX)
