@@ -240,6 +240,17 @@ struct truce_fusion {
 
 /* ---- small helpers ---- */
 
+/* An array of *cap elements of `size` bytes at p, grown by half (to
+ * `first` when empty): the new array, *cap updated; NULL (p and *cap
+ * untouched) when out of memory. */
+static void *grow(void *p, size_t *cap, size_t size, size_t first) {
+  size_t nc = *cap ? *cap + *cap / 2 : first;
+  void *q = truce_realloc(p, nc * size);
+  if (q)
+    *cap = nc;
+  return q;
+}
+
 /* Map the whole pages of [p, p + bytes) now, in one system call, for an
  * array about to be written through: each first write to a fresh page
  * would otherwise fault, and the faults cost more than the system's
@@ -713,12 +724,10 @@ truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
   if (f->nobs >= FUSE_OBS_MAX)
     return seterr(f->err, TRUCE_ETOOBIG, "too many observations");
   if (f->nobs == f->capobs) {
-    size_t nc = f->capobs ? f->capobs + f->capobs / 2 : 1024;
-    fob *p = truce_realloc(f->obs, nc * sizeof *p);
+    fob *p = grow(f->obs, &f->capobs, sizeof *p, 1024);
     if (!p)
       return seterr(f->err, TRUCE_ENOMEM, "out of memory");
     f->obs = p;
-    f->capobs = nc;
   }
   prefault_ahead(f->obs, sizeof *f->obs, f->nobs, f->capobs, &f->ready);
   fob *b = &f->obs[f->nobs];
@@ -821,12 +830,10 @@ truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
   if (x.has_fire || x.weapon || x.calibre != 0 || x.system ||
       b->count == FOB_COUNT_EXT) {
     if (f->next == f->capext) {
-      size_t nc = f->capext ? f->capext + f->capext / 2 : 64;
-      fext *p = truce_realloc(f->ext, nc * sizeof *p);
+      fext *p = grow(f->ext, &f->capext, sizeof *p, 64);
       if (!p)
         return seterr(f->err, TRUCE_ENOMEM, "out of memory");
       f->ext = p;
-      f->capext = nc;
     }
     f->ext[f->next++] = x;
     b->ext = (uint32_t)f->next;
@@ -1043,12 +1050,10 @@ static truce_err grid_put(truce_fusion *f, int grid, uint32_t inc) {
           b1 = bucket_of(f, grid, c->t1 + slack);
   for (int64_t tb = b0; tb <= b1; tb++) {
     if (f->nent == f->capent) {
-      size_t nc = f->capent ? f->capent + f->capent / 2 : 1024;
-      gent *p = truce_realloc(f->ent, nc * sizeof *p);
+      gent *p = grow(f->ent, &f->capent, sizeof *p, 1024);
       if (!p)
         return seterr(f->err, TRUCE_ENOMEM, "out of memory");
       f->ent = p;
-      f->capent = nc;
     }
     prefault_ahead(f->ent, sizeof *f->ent, f->nent, f->capent, &f->ent_ready);
     uint64_t key = cell_key(grid, column(f, grid, cx), cy, tb);
@@ -1610,12 +1615,10 @@ static void visit_los(truce_fusion *f, uint32_t i, void *ctx) {
 /* Room for one more incident (the array grows by half). */
 static truce_err room_for_incident(truce_fusion *f) {
   if (f->ninc == f->capinc) {
-    size_t nc = f->capinc ? f->capinc + f->capinc / 2 : 1024;
-    finc *p = truce_realloc(f->inc, nc * sizeof *p);
+    finc *p = grow(f->inc, &f->capinc, sizeof *p, 1024);
     if (!p)
       return seterr(f->err, TRUCE_ENOMEM, "out of memory");
     f->inc = p;
-    f->capinc = nc;
   }
   prefault_ahead(f->inc, sizeof *f->inc, f->ninc, f->capinc, &f->inc_ready);
   /* icount[] and itm[] have room for nobs */
