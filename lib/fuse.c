@@ -1849,7 +1849,7 @@ static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
     if ((rc = los_join(f, los[i])) || f->oinc[los[i]] != UINT32_MAX)
       continue;
     double bestm = DBL_MAX;
-    truce_ellipse be;
+    truce_ellipse be = {0}; /* (set with bestm) */
     size_t bj = 0;
     for (size_t j = i + 1; j < n && j <= i + PAIR_SEARCH_MAX; j++) {
       const fob *b = &f->obs[los[j]];

@@ -868,7 +868,7 @@ static truce_err parse_sides(ctx *c, json_t *v, const char *path,
       return fail(c, TRUCE_EPARSE, path, "'%s' is not one of the parties (%s)",
                   show(key, shown), l2.s);
     }
-    int side;
+    int side = 0;
     if ((rc = side_word(c, s, pkey(sp, path, key), l->kind, &side)))
       return rc;
     l->side[p] = (signed char)side;
@@ -1596,7 +1596,7 @@ static truce_err parse_rule_body(ctx *c, json_t *v, const char *path,
     size_t i;
     json_t *e;
     json_array_foreach(list, i, e) {
-      int s;
+      int s = 0;
       elem_path(ep, fp, i, single);
       if ((rc = ref(c, e, ep, t->sites, t->nsites, sizeof t->sites[0],
                     "site", "sites", &s)))
@@ -1645,7 +1645,7 @@ static truce_err resolve_enables(ctx *c, json_t *const *enables) {
     size_t k;
     json_t *e;
     json_array_foreach(list, k, e) {
-      int j;
+      int j = 0;
       elem_path(ep, fp, k, single);
       if ((rc = ref(c, e, ep, t->rules, t->nrules, sizeof t->rules[0],
                     "rule", "rules", &j)))

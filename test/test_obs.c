@@ -1703,7 +1703,7 @@ static void grid_text(int64_t k, char out[40]) {
     char frac[16];
     snprintf(frac, sizeof frac, "%07" PRIu64, f);
     size_t len = strlen(frac);
-    while (frac[len - 1] == '0')
+    while (len > 1 && frac[len - 1] == '0')
       frac[--len] = '\0';
     snprintf(out + n, 40 - (size_t)n, ".%s", frac);
   }
