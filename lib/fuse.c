@@ -1451,11 +1451,19 @@ static void event_time(const fob *o, double lat, double lon, int64_t *t0,
   *t1 -= delay;
 }
 
+/* The tolerance time_meets allows on top of two intervals: the slack on
+ * each side, and a minute for each time in whole minutes (else a
+ * second). */
+static int64_t meet_tol_ms(const truce_fusion *f, bool minutes_a,
+                           bool minutes_b) {
+  return 2 * (int64_t)f->opt.time_slack_ms + (minutes_a ? 60000 : 1000) +
+         (minutes_b ? 60000 : 1000);
+}
+
 static bool time_meets(const truce_fusion *f, const finc *c, const fob *o) {
   int64_t t0, t1;
   event_time(o, c->lat, c->lon, &t0, &t1);
-  int64_t s = 2 * (int64_t)f->opt.time_slack_ms + (c->minutes ? 60000 : 1000) +
-              (o->minutes ? 60000 : 1000);
+  int64_t s = meet_tol_ms(f, c->minutes, o->minutes);
   if (t0 > c->t1 + s || c->t0 > t1 + s)
     return false;
   /* two windows: the event's span, stated twice */
@@ -1473,8 +1481,7 @@ static bool time_meets_within(const truce_fusion *f, const finc *c,
                               const fob *o, double far_m) {
   if (far_m >= 0 && far_m < 1e7 && !(c->is_window && o->is_window)) {
     int64_t d = (int64_t)(far_m / SOUND_MPS * 1000) + 1;
-    int64_t s = 2 * (int64_t)f->opt.time_slack_ms +
-                (c->minutes ? 60000 : 1000) + (o->minutes ? 60000 : 1000);
+    int64_t s = meet_tol_ms(f, c->minutes, o->minutes);
     if (o->t0 - d > c->t1 + s || c->t0 > o->t1 + s)
       return false;
     if (o->t0 <= c->t1 + s && c->t0 <= o->t1 - d + s)
@@ -1837,11 +1844,10 @@ static bool pair_times(const truce_fusion *f, const fob *a, const fob *b,
 static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
   truce_err rc = TRUCE_OK;
   /* how much later a partner's time can begin: time_meets' tolerance
-   * (two slacks, and a second or a minute each) and, if it was heard, its
-   * sound's delay from the crossing, within range; far_ms at most */
-  int64_t slack2 = 2 * (int64_t)f->opt.time_slack_ms,
-          delay = (int64_t)(f->opt.los_range_m / SOUND_MPS * 1000) + 2,
-          far_ms = slack2 + 2 * 60000 + delay;
+   * and, if it was heard, its sound's delay from the crossing, within
+   * range; far_ms at most */
+  int64_t delay = (int64_t)(f->opt.los_range_m / SOUND_MPS * 1000) + 2,
+          far_ms = meet_tol_ms(f, true, true) + delay;
   for (size_t i = 0; !rc && i < n; i++) {
     const fob *a = &f->obs[los[i]];
     if (f->oinc[los[i]] != UINT32_MAX)
@@ -1855,8 +1861,8 @@ static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
       const fob *b = &f->obs[los[j]];
       if (b->t0 > a->t1 + far_ms)
         break; /* los[] is in canonical order: by t0 */
-      int64_t ab = slack2 + (a->minutes ? 60000 : 1000) +
-                   (b->minutes ? 60000 : 1000) + (heard(b) ? delay : 0);
+      int64_t ab =
+          meet_tol_ms(f, a->minutes, b->minutes) + (heard(b) ? delay : 0);
       if (b->t0 > a->t1 + ab || f->oinc[los[j]] != UINT32_MAX ||
           b->src == a->src || group_of(b->what) != group_of(a->what) ||
           (group_of(a->what) == G_OTHER && a->what != b->what) ||
@@ -2869,11 +2875,10 @@ static truce_err sort_obs(truce_fusion *f, uint32_t *v, size_t n, int mode,
   return rc;
 }
 
-/* The widest time tolerance time_meets allows on top of the intervals:
- * the slack on each side, and a minute for each of two windows in whole
- * minutes. */
+/* The widest time tolerance time_meets allows on top of the intervals
+ * (two times in whole minutes). */
 static int64_t meet_slack_ms(const truce_fusion *f) {
-  return 2 * (int64_t)f->opt.time_slack_ms + 2 * 60000;
+  return meet_tol_ms(f, true, true);
 }
 
 /* Put the observations at [off, off + n) in the order ord[] gives

@@ -56,11 +56,14 @@ static unsigned means_of(const char *name) {
   return TRUCE_MEANS_AUDIO | TRUCE_MEANS_VISUAL;
 }
 
-/* Fuse observations given in the order perm (NULL: as listed); each is
- * cited as (entry i + 10, position 0). */
-static truce_fusion *fuse_hand(const hobs *h, size_t n, const size_t *perm) {
+/* Fuse observations given in the order perm (NULL: as listed), with
+ * options op (NULL: the defaults); each is cited as (entry i + 10,
+ * position 0). */
+static truce_fusion *fuse_hand_opts(const hobs *h, size_t n,
+                                    const size_t *perm,
+                                    const truce_fuse_opts *op) {
   truce_fusion *f = NULL;
-  CHECK_OK(truce_fuse_new(NULL, &f));
+  CHECK_OK(truce_fuse_new(op, &f));
   if (!f)
     return NULL;
   truce_obs *o = malloc(sizeof *o);
@@ -80,6 +83,10 @@ static truce_fusion *fuse_hand(const hobs *h, size_t n, const size_t *perm) {
   free(o);
   CHECK_MSG(truce_fuse_run(f) == TRUCE_OK, "%s", truce_fuse_errmsg(f));
   return f;
+}
+
+static truce_fusion *fuse_hand(const hobs *h, size_t n, const size_t *perm) {
+  return fuse_hand_opts(h, n, perm, NULL);
 }
 
 /* Everything about the incidents as JSON lines, for comparing runs. */
@@ -258,26 +265,9 @@ static size_t far_los_case(double off, double spread, double range_m) {
   truce_fuse_opts op;
   truce_fuse_defaults(&op);
   op.los_range_m = range_m;
-  truce_fusion *f = NULL;
-  CHECK_OK(truce_fuse_new(&op, &f));
-  if (!f)
-    return 0;
-  truce_obs *o = malloc(sizeof *o);
-  char err[TRUCE_ERR_MAX];
-  const char *js[2] = {pt, los}, *names[2] = {"camera-1", "patrol-1"};
-  for (int i = 0; o && i < 2; i++) {
-    truce_source s;
-    mksrc(names[i], means_of(names[i]), 0.9, &s);
-    uint32_t sid;
-    CHECK_OK(truce_fuse_source(f, &s, &sid));
-    truce_err rc = truce_obs_parse(js[i], strlen(js[i]),
-                                   (int64_t)time(NULL) * 1000, o, err);
-    CHECK_MSG(rc == TRUCE_OK, "%s: %s", js[i], err);
-    CHECK_OK(truce_fuse_add(f, o, 10 + (uint64_t)i, 0, sid));
-  }
-  free(o);
-  CHECK_MSG(truce_fuse_run(f) == TRUCE_OK, "%s", truce_fuse_errmsg(f));
-  size_t n = truce_fuse_count(f);
+  hobs h[2] = {{"camera-1", pt}, {"patrol-1", los}};
+  truce_fusion *f = fuse_hand_opts(h, 2, NULL, &op);
+  size_t n = f ? truce_fuse_count(f) : 0;
   truce_fuse_free(f);
   return n;
 }
@@ -301,23 +291,21 @@ TEST(test_los_far_range) {
  * 17 S): points within 30-300 m and lines of sight, over an hour. Every
  * incident's members, as "index.pos ..." lines in *out, in order. */
 static void grouped_about(double lon0, uint64_t s0, truce_buf *out) {
-  truce_fusion *f = NULL;
-  CHECK_OK(truce_fuse_new(NULL, &f));
-  truce_obs *o = malloc(sizeof *o);
-  if (!f || !o) {
-    truce_fuse_free(f);
-    free(o);
+  enum { N = 600 };
+  hobs *h = malloc(N * sizeof *h);
+  char(*js)[400] = malloc(N * sizeof *js);
+  char(*names)[16] = malloc(N * sizeof *names);
+  if (!h || !js || !names) {
+    free(h);
+    free(js);
+    free(names);
+    CHECK(0);
     return;
   }
   seed = s0;
-  char js[400], err[TRUCE_ERR_MAX];
-  for (int i = 0; i < 600; i++) {
-    char name[16];
-    snprintf(name, sizeof name, "%s-%d", i % 3 ? "camera" : "patrol", i % 40);
-    truce_source s;
-    mksrc(name, means_of(name), 0.9, &s);
-    uint32_t sid;
-    CHECK_OK(truce_fuse_source(f, &s, &sid));
+  for (int i = 0; i < N; i++) {
+    snprintf(names[i], sizeof names[i], "%s-%d", i % 3 ? "camera" : "patrol",
+             i % 40);
     /* events on a grid of 25 places, so that many meet */
     int ev = (int)(rnd() % 25);
     double elat = -17.2 + 0.1 * (ev / 5), elon = -0.4 + 0.2 * (ev % 5);
@@ -326,7 +314,7 @@ static void grouped_about(double lon0, uint64_t s0, truce_buf *out) {
       double olat = elat + 0.03, olon = elon - 0.04, d, az;
       truce_geodesic_inverse(olat, lon0 + olon, elat, lon0 + elon, &d, &az,
                              NULL);
-      snprintf(js, sizeof js,
+      snprintf(js[i], sizeof js[i],
                "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:%02d:%02dZ\","
                "\"where\":{\"observer\":{\"lat\":%.7f,\"lon\":%.7f},"
                "\"bearing_deg\":%.4f,\"spread_deg\":4},\"means\":\"audio\"}",
@@ -334,7 +322,7 @@ static void grouped_about(double lon0, uint64_t s0, truce_buf *out) {
                az + (double)(rnd() % 200) / 100 - 1);
     } else {
       double unc = 30 + (double)(rnd() % 270);
-      snprintf(js, sizeof js,
+      snprintf(js[i], sizeof js[i],
                "{\"what\":\"explosion\",\"time\":\"2026-11-01T10:%02d:%02dZ\","
                "\"where\":{\"lat\":%.7f,\"lon\":%.7f,\"uncertainty_m\":%.0f},"
                "\"means\":\"camera\"}",
@@ -342,14 +330,15 @@ static void grouped_about(double lon0, uint64_t s0, truce_buf *out) {
                wrap_lon(lon0 + elon + (double)(rnd() % 200) / 1e5 - 0.001),
                unc);
     }
-    truce_err rc = truce_obs_parse(js, strlen(js), (int64_t)time(NULL) * 1000,
-                                   o, err);
-    CHECK_MSG(rc == TRUCE_OK, "%s: %s", js, err);
-    if (!rc)
-      CHECK_OK(truce_fuse_add(f, o, 10 + (uint64_t)i, 0, sid));
+    h[i].source = names[i];
+    h[i].json = js[i];
   }
-  free(o);
-  CHECK_MSG(truce_fuse_run(f) == TRUCE_OK, "%s", truce_fuse_errmsg(f));
+  truce_fusion *f = fuse_hand(h, N, NULL);
+  free(h);
+  free(js);
+  free(names);
+  if (!f)
+    return;
   for (size_t i = 0; i < truce_fuse_count(f); i++) {
     truce_incident c;
     CHECK_OK(truce_fuse_incident(f, i, &c));
