@@ -113,6 +113,22 @@ static inline const char *shared_path(const char *rel) {
   return stat(p, &st) == 0 ? p : NULL;
 }
 
+/* k / 1e7 as text, by integer arithmetic (no code under test): the
+ * reference the 7-decimal grid is checked against (test_json, test_obs). */
+static inline void grid_text(int64_t k, char out[40]) {
+  uint64_t u = k < 0 ? (uint64_t)-k : (uint64_t)k;
+  int n = snprintf(out, 40, "%s%" PRIu64, k < 0 ? "-" : "", u / 10000000);
+  uint64_t f = u % 10000000;
+  if (f) {
+    char frac[16];
+    snprintf(frac, sizeof frac, "%07" PRIu64, f);
+    size_t len = strlen(frac);
+    while (len > 1 && frac[len - 1] == '0')
+      frac[--len] = '\0';
+    snprintf(out + n, 40 - (size_t)n, ".%s", frac);
+  }
+}
+
 static inline int test_done(const char *file) {
   fprintf(stderr, "%s: %d tests, %d checks, %d failed, %d skipped\n", file,
           test_run, test_checks, test_failed, test_skipped);

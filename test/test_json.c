@@ -673,21 +673,6 @@ TEST(test_num7) {
   CHECK(json_round7(-0.0) == 0 && !signbit(json_round7(-0.0)));
 }
 
-/* k / 1e7 as the nearest double and as text by integer arithmetic. */
-static void grid_text(int64_t k, char out[40]) {
-  uint64_t u = k < 0 ? (uint64_t)-k : (uint64_t)k;
-  int n = snprintf(out, 40, "%s%" PRIu64, k < 0 ? "-" : "", u / 10000000);
-  uint64_t f = u % 10000000;
-  if (f) {
-    char frac[16];
-    snprintf(frac, sizeof frac, "%07" PRIu64, f);
-    size_t len = strlen(frac);
-    while (len > 1 && frac[len - 1] == '0')
-      frac[--len] = '\0';
-    snprintf(out + n, 40 - (size_t)n, ".%s", frac);
-  }
-}
-
 /* Over the whole range (|x| <= 1e8): rounding is idempotent, writing a
  * grid value gives the reference text, and reading that text gives the
  * value back (the property the canonical form rests on). */

@@ -1691,23 +1691,9 @@ static void rnd_obs(truce_obs *o) {
   }
 }
 
-/* k / 1e7 as the nearest double, and its text by integer arithmetic (no
- * code under test): the reference for the grid. */
+/* k / 1e7 as the nearest double (its text: grid_text, test.h): the
+ * reference for the grid. */
 static double grid_value(int64_t k) { return (double)k / 1e7; }
-
-static void grid_text(int64_t k, char out[40]) {
-  uint64_t u = k < 0 ? (uint64_t)-k : (uint64_t)k;
-  int n = snprintf(out, 40, "%s%" PRIu64, k < 0 ? "-" : "", u / 10000000);
-  uint64_t f = u % 10000000;
-  if (f) {
-    char frac[16];
-    snprintf(frac, sizeof frac, "%07" PRIu64, f);
-    size_t len = strlen(frac);
-    while (len > 1 && frac[len - 1] == '0')
-      frac[--len] = '\0';
-    snprintf(out + n, 40 - (size_t)n, ".%s", frac);
-  }
-}
 
 /* Numbers are kept to 7 decimals (docs/observation.md, "The canonical
  * form"): checked as written, stored rounded, written exactly. */
