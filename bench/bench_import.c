@@ -111,7 +111,7 @@ int main(int argc, char **argv) {
     double t1 = now_s();
     bytes = b.len;
     /* conversion alone */
-    if (truce_import_convert(TRUCE_IMPORT_FIRMS, b.data, b.len, NOW, NULL,
+    if (truce_import_convert(TRUCE_IMPORT_FIRMS, b.data, b.len, NOW, NULL, NULL,
                              &st, err))
       die("convert", err);
     double t2 = now_s();
@@ -120,14 +120,14 @@ int main(int argc, char **argv) {
     /* import into a fresh log, then again */
     truce_log *log = fresh_log(r);
     double t3 = now_s();
-    if (truce_import_file(log, &imp, TRUCE_IMPORT_FIRMS, file, NOW, 0, NULL,
+    if (truce_import_file(log, &imp, TRUCE_IMPORT_FIRMS, file, NOW, NULL, NULL,
                           &st, err))
       die("import", err);
     double t4 = now_s();
     if (st.imported != rows || st.refused)
       die("import", "not every row was imported");
     entries = st.entries;
-    if (truce_import_file(log, &imp, TRUCE_IMPORT_FIRMS, file, NOW, 0, NULL,
+    if (truce_import_file(log, &imp, TRUCE_IMPORT_FIRMS, file, NOW, NULL, NULL,
                           &st, err))
       die("re-import", err);
     double t5 = now_s();

@@ -147,30 +147,6 @@ int cmd_reindex(int argc, char **argv) {
   return finish(code);
 }
 
-/* "W,S,E,N" in degrees */
-static int parse_bbox(const char *s, truce_incident_query *q) {
-  double v[4];
-  char *end;
-  for (int i = 0; i < 4; i++) {
-    errno = 0;
-    v[i] = strtod(s, &end);
-    if (end == s || errno || !isfinite(v[i]) || (i < 3 && *end != ',') ||
-        (i == 3 && *end))
-      return -1;
-    s = end + 1;
-  }
-  /* West east of east: the box crosses the antimeridian. */
-  if (!(v[1] <= v[3]) || v[1] < -90 || v[3] > 90 || v[0] < -180 ||
-      v[0] > 180 || v[2] < -180 || v[2] > 180)
-    return -1;
-  q->has_bbox = 1;
-  q->west_deg = v[0];
-  q->south_deg = v[1];
-  q->east_deg = v[2];
-  q->north_deg = v[3];
-  return 0;
-}
-
 /* truce incidents DIR [--bbox W,S,E,N] [--from T] [--to T] [--what W]
  *                     [--party P] [--format F] [--index PATH] */
 int cmd_incidents(int argc, char **argv) {
@@ -185,11 +161,19 @@ int cmd_incidents(int argc, char **argv) {
   truce_incident_query q;
   truce_incident_query_init(&q);
   const char *v;
-  if ((v = opt(&o, "--bbox")) && parse_bbox(v, &q))
+  double box[4];
+  if ((v = opt(&o, "--bbox")) && parse_bbox(v, box))
     return fail_rc(TRUCE_EINVAL, "--bbox: '%s' is not WEST,SOUTH,EAST,NORTH "
                                  "in degrees (south <= north; west > east crosses the "
                                  "antimeridian)",
                    v);
+  if (v) {
+    q.has_bbox = 1;
+    q.west_deg = box[0];
+    q.south_deg = box[1];
+    q.east_deg = box[2];
+    q.north_deg = box[3];
+  }
   if ((v = opt(&o, "--from")) && parse_when(v, &q.from_ms))
     return fail_rc(TRUCE_EPARSE, "--from: '%s' is not a date or an RFC 3339 "
                                  "time",

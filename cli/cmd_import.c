@@ -1,13 +1,15 @@
 /*
- * cmd_import.c: `truce import KIND FILE DIR --key SOURCE`: a data set's
- * file as signed observations (truce_import_file; docs/import.md).
+ * cmd_import.c: `truce import KIND FILE DIR --key SOURCE [--bbox W,S,E,N]`:
+ * a data set's file as signed observations (truce_import_file;
+ * docs/import.md).
  *
- * Exit codes: 0 when the file was read to its end and at least one row
- * is in the log (imported now or before), or the file has no rows, even
- * if some rows were refused (they are listed on stderr and counted in
- * the summary); 4 (malformed input) when the file has rows and every one
- * was refused, or it is not a file of that kind; otherwise the error's
- * truce_err code, 64 for a usage error.
+ * Exit codes: 0 when the file was read to its end and not every row was
+ * refused (at least one is in the log, imported now or before, or lay
+ * outside --bbox), or the file has no rows, even if some rows were
+ * refused (they are listed on stderr and counted in the summary); 4
+ * (malformed input) when the file has rows and every one was refused, or
+ * it is not a file of that kind; otherwise the error's truce_err code, 64
+ * for a usage error.
  */
 #include "cli.h"
 
@@ -68,7 +70,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total) {
 }
 
 int cmd_import(int argc, char **argv) {
-  static const char *const valued[] = {"--key", "--keys", NULL};
+  static const char *const valued[] = {"--key", "--keys", "--bbox", NULL};
   static const char *const flags[] = {"--dry-run", "--quiet",
                                       "--no-checkpoint", NULL};
   opts o;
@@ -87,6 +89,23 @@ int cmd_import(int argc, char **argv) {
                    kname);
   if (!key && !dry)
     return usage("import");
+  truce_import_opts io;
+  memset(&io, 0, sizeof io);
+  io.flags = dry ? TRUCE_IMPORT_DRY_RUN : 0;
+  const char *bb = opt(&o, "--bbox");
+  double box[4];
+  if (bb && parse_bbox(bb, box))
+    return fail_rc(TRUCE_EINVAL, "--bbox: '%s' is not WEST,SOUTH,EAST,NORTH "
+                                 "in degrees (south <= north; west > east "
+                                 "crosses the antimeridian)",
+                   bb);
+  if (bb) {
+    io.has_box = 1;
+    io.west_deg = box[0];
+    io.south_deg = box[1];
+    io.east_deg = box[2];
+    io.north_deg = box[3];
+  }
   char err[TRUCE_ERR_MAX];
   truce_skey k;
   truce_err rc = TRUCE_OK;
@@ -108,8 +127,8 @@ int cmd_import(int argc, char **argv) {
   cb.progress = on_progress;
   cb.ctx = &p;
   truce_import_stats st;
-  rc = truce_import_file(log, dry ? NULL : &k, kind, file, now_ms(),
-                         dry ? TRUCE_IMPORT_DRY_RUN : 0, &cb, &st, err);
+  rc = truce_import_file(log, dry ? NULL : &k, kind, file, now_ms(), &io,
+                         &cb, &st, err);
   if (key && !dry)
     truce_skey_wipe(&k);
   clear_bar(&p);
@@ -124,11 +143,13 @@ int cmd_import(int argc, char **argv) {
     char hex[65];
     truce_hex_encode(st.file_sha256, 32, hex);
     printf("%s: %" PRIu64 " row%s: %" PRIu64 " %simported, %" PRIu64
-           " refused, %" PRIu64 " already in the log; %" PRIu64
-           " entr%s written",
+           " refused, %" PRIu64 " already in the log",
            file, st.rows, st.rows == 1 ? "" : "s", st.imported,
-           dry ? "would be " : "", st.refused,
-           st.already, st.entries, st.entries == 1 ? "y" : "ies");
+           dry ? "would be " : "", st.refused, st.already);
+    if (bb)
+      printf(", %" PRIu64 " outside the box %s", st.outside, bb);
+    printf("; %" PRIu64 " entr%s written", st.entries,
+           st.entries == 1 ? "y" : "ies");
     if (st.entries)
       printf(" (%" PRIu64 "..%" PRIu64 ")", st.first_index,
              st.first_index + st.entries - 1);
@@ -136,7 +157,7 @@ int cmd_import(int argc, char **argv) {
     if (!quiet)
       printf("%s: sha256 %s\n", file, hex);
   }
-  if (!rc && st.rows && st.imported + st.already == 0)
+  if (!rc && st.rows && st.refused == st.rows)
     code = fail_rc(TRUCE_EPARSE, "%s: every row was refused; nothing "
                                  "imported (is it a %s file?)",
                    file, kname);

@@ -188,8 +188,8 @@ static const command commands[] = {
      "of the first feature that holds it (its boundary included), or - if\n"
      "none does: for counting events per region.\n"},
     {"import", cmd_import, "import a data set's file as observations",
-     "usage: truce import KIND FILE DIR --key SOURCE [--dry-run] [--quiet]\n"
-     "                    [--no-checkpoint]\n"
+     "usage: truce import KIND FILE DIR --key SOURCE [--bbox W,S,E,N]\n"
+     "                    [--dry-run] [--quiet] [--no-checkpoint]\n"
      "\n"
      "Turns each row of FILE, a data set of KIND (firms, acled, ucdp,\n"
      "viina, cir, geojson), into an observation that names the file's\n"
@@ -198,9 +198,14 @@ static const command commands[] = {
      "log are skipped: importing again adds only what is missing. Refused\n"
      "rows are listed as FILE:LINE: why (the first 20) and skipped; the\n"
      "summary counts rows read, imported, refused and already in the log.\n"
+     "--bbox W,S,E,N (degrees; west > east crosses 180) imports only the\n"
+     "rows whose position lies in the box, edges included: the others are\n"
+     "checked, then counted as outside the box and left out (a global data\n"
+     "set, kept to the area monitored).\n"
      "--dry-run converts and counts without writing (no key needed).\n"
-     "Exits 0 if the file was read, even with refused rows; 4 if every row\n"
-     "was refused or FILE is not of that kind.\n"},
+     "Exits 0 if the file was read, even with refused rows or with every\n"
+     "row outside the box; 4 if every row was refused or FILE is not of\n"
+     "that kind.\n"},
     {"simulate", cmd_simulate, "generate a scenario with known ground truth",
      "usage: truce simulate --out DIR [--seed N] [--events N] [--hours N]\n"
      "                      [--start TIME] [--patrols N] [--cameras N]\n"

@@ -1,11 +1,14 @@
 /*
  * output.c: what the commands that print findings or incidents share:
- * reading --from/--to and --format, and writing records as JSON lines,
+ * reading --from/--to, --bbox and --format, and writing records as JSON lines,
  * CSV (with its header), one GeoJSON FeatureCollection, or text.
  * Uses only truce.h.
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 int parse_when(const char *s, int64_t *t) {
@@ -17,6 +20,25 @@ int parse_when(const char *s, int64_t *t) {
     n = strlen(buf);
   }
   return truce_time_parse(s, n, t) == TRUCE_OK ? 0 : -1;
+}
+
+int parse_bbox(const char *s, double box[4]) {
+  double v[4];
+  char *end;
+  for (int i = 0; i < 4; i++) {
+    errno = 0;
+    v[i] = strtod(s, &end);
+    if (end == s || errno || !isfinite(v[i]) || (i < 3 && *end != ',') ||
+        (i == 3 && *end))
+      return -1;
+    s = end + 1;
+  }
+  /* West east of east: the box crosses the antimeridian. */
+  if (!(v[1] <= v[3]) || v[1] < -90 || v[3] > 90 || v[0] < -180 ||
+      v[0] > 180 || v[2] < -180 || v[2] > 180)
+    return -1;
+  memcpy(box, v, sizeof v);
+  return 0;
 }
 
 int parse_format(const char *fmt, int *out) {

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   truce_import_stats st;
   char err[TRUCE_ERR_MAX];
   truce_err rc = truce_import_convert(TRUCE_IMPORT_FIRMS, (const char *)data,
-                                      size, FUZZ_NOW_MS, &cb, &st, err);
+                                      size, FUZZ_NOW_MS, NULL, &cb, &st, err);
   if (rc != TRUCE_OK && rc != TRUCE_EPARSE)
     abort();
   if (rc == TRUCE_EPARSE && (!err[0] || st.rows != 0))

@@ -1099,13 +1099,14 @@ int truce_import_kind_from_name(const char *name);
 
 /* What an import did. Every row (CSV record, GeoJSON feature) the
  * converter read is counted exactly once:
- * rows == imported + refused + already, also after an error part-way
- * (rows then counts only the rows dealt with). */
+ * rows == imported + refused + already + outside, also after an error
+ * part-way (rows then counts only the rows dealt with). */
 typedef struct truce_import_stats {
   uint64_t rows;     /* rows read (a CSV header is not a row) */
   uint64_t imported; /* observations appended (dry run: that would be) */
   uint64_t refused;  /* rows refused; the reject callback saw each */
   uint64_t already;  /* rows of this file already in the log: skipped */
+  uint64_t outside;  /* valid rows outside the options' box: left out */
   uint64_t entries;  /* log entries written */
   uint64_t first_index; /* the first of them (valid when entries > 0) */
   uint64_t bytes;       /* the file's size */
@@ -1131,6 +1132,21 @@ typedef struct truce_import_cb {
 
 #define TRUCE_IMPORT_DRY_RUN 1u /* convert and count, write nothing */
 
+/* How to import; NULL, or all zero: every row, written. */
+typedef struct truce_import_opts {
+  unsigned flags; /* TRUCE_IMPORT_DRY_RUN */
+  /* has_box: only rows whose position (an observation's lat, lon: the
+   * point, or the observer of a bearing) lies in the box are imported;
+   * the others, once checked, are counted as `outside` and left out (a
+   * global data set, kept to the area monitored). Degrees, edges
+   * included; south <= north; west > east: the box crosses 180. */
+  int has_box;
+  double west_deg, south_deg, east_deg, north_deg;
+} truce_import_opts;
+
+/* 1 if the box of opts is valid (or none is asked), else 0. */
+int truce_import_opts_valid(const truce_import_opts *opts);
+
 /* Import the file at `path` (at most TRUCE_IMPORT_MAX_BYTES, read whole
  * into memory) as data set `kind` into `log`, signed with `importer`,
  * which must be a registered, unrevoked source.
@@ -1148,12 +1164,17 @@ typedef struct truce_import_cb {
  * per row already in the log. A refused row is reported to cb->reject
  * and skipped; nothing is dropped without a callback.
  *
+ * With a box (opts), a row outside it is checked like the others (a
+ * refused row is refused wherever it lies) and then left out, counted
+ * as `outside`; a row already in the log counts as `already` wherever
+ * it lies.
+ *
  * With TRUCE_IMPORT_DRY_RUN nothing is written: log may be NULL (then
  * nothing counts as already imported) and importer may be NULL.
  *
  * Returns TRUCE_OK when the whole file was read, whatever rows were
- * refused. Errors: TRUCE_EINVAL (a NULL argument, an unknown kind, a
- * log opened read-only), TRUCE_EUNKNOWN (the importer is not a
+ * refused. Errors: TRUCE_EINVAL (a NULL argument, an unknown kind, an
+ * invalid box, a log opened read-only), TRUCE_EUNKNOWN (the importer is not a
  * registered source), TRUCE_EREVOKED (it was revoked), TRUCE_ENOKEY (its
  * key is not the registered one), TRUCE_ENOTFOUND / TRUCE_EIO (the
  * file), TRUCE_ETOOBIG (too large), TRUCE_EPARSE (the file is not of
@@ -1164,7 +1185,8 @@ typedef struct truce_import_cb {
  * skips them). */
 truce_err truce_import_file(truce_log *log, const truce_skey *importer,
                             int kind, const char *path, int64_t now_ms,
-                            unsigned flags, const truce_import_cb *cb,
+                            const truce_import_opts *opts,
+                            const truce_import_cb *cb,
                             truce_import_stats *stats, char *err);
 
 /* Conversion only, without a log: data[0..len) as data set `kind`. Each
@@ -1172,7 +1194,8 @@ truce_err truce_import_file(truce_log *log, const truce_skey *importer,
  * *stats counts them (entries 0, already 0). For tests, dry runs and
  * fuzzing. Errors as for truce_import_file, minus the log's. */
 truce_err truce_import_convert(int kind, const char *data, size_t len,
-                               int64_t now_ms, const truce_import_cb *cb,
+                               int64_t now_ms, const truce_import_opts *opts,
+                               const truce_import_cb *cb,
                                truce_import_stats *stats, char *err);
 
 /* ------------------------------------------------------------------ */

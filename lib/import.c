@@ -5,8 +5,9 @@
  * checks each observation as the log will, and appends them in bounded
  * submissions signed by the importer source.
  *
- * Owns: counting (rows == imported + refused + already), re-import, and
- * batching. Must not know what any column means: the converters do.
+ * Owns: counting (rows == imported + refused + already + outside),
+ * re-import, the box, and batching. Must not know what any column means:
+ * the converters do.
  */
 #include "import.h"
 
@@ -57,6 +58,7 @@ typedef struct importer {
   const truce_skey *key;
   int64_t now_ms;
   const truce_import_cb *cb;
+  const truce_import_opts *opts; /* never NULL (run) */
   truce_import_stats *st;
   uint64_t *done;          /* rows already in the log: sorted, unique */
   size_t ndone, capdone;
@@ -197,6 +199,25 @@ static truce_err flush(importer *m) {
   return TRUCE_OK;
 }
 
+int truce_import_opts_valid(const truce_import_opts *o) {
+  return !o || !o->has_box ||
+         (o->south_deg >= -90 && o->south_deg <= o->north_deg &&
+          o->north_deg <= 90 && o->west_deg >= -180 && o->west_deg <= 180 &&
+          o->east_deg >= -180 && o->east_deg <= 180);
+}
+
+/* Does (lat, lon) lie in the options' box (edges included), or is there
+ * none? A box whose west lies east of its east crosses 180. */
+static bool inside(const truce_import_opts *o, double lat, double lon) {
+  if (!o->has_box)
+    return true;
+  if (!(lat >= o->south_deg && lat <= o->north_deg))
+    return false;
+  if (o->west_deg <= o->east_deg)
+    return lon >= o->west_deg && lon <= o->east_deg;
+  return lon >= o->west_deg || lon <= o->east_deg;
+}
+
 static void sink_reject(void *ctx, uint64_t line, const char *why) {
   importer *m = ctx;
   m->st->rows++;
@@ -250,9 +271,14 @@ static truce_err sink_emit(void *ctx, uint64_t line, const truce_obs *in) {
     sink_reject(m, line, msg);
     return TRUCE_OK;
   }
-  /* A row counts as read once it is dealt with: refused, skipped, or
-   * imported (on a write, once its submission is durable), so the counts
-   * add up even after an error part-way. */
+  if (!inside(m->opts, o->lat_deg, o->lon_deg)) {
+    m->st->rows++;
+    m->st->outside++;
+    return TRUCE_OK;
+  }
+  /* A row counts as read once it is dealt with: refused, skipped, left
+   * out, or imported (on a write, once its submission is durable), so the
+   * counts add up even after an error part-way. */
   if (m->cb && m->cb->obs &&
       (rc = m->cb->obs(m->cb->ctx, line, o, m->line.data, m->line.len)))
     return seterr(m->err, rc, "line %llu: stopped by the caller",
@@ -317,8 +343,11 @@ static truce_err check_kind(int kind, char *err) {
   return TRUCE_OK;
 }
 
+static const truce_import_opts no_opts;
+
 truce_err truce_import_convert(int kind, const char *data, size_t len,
-                               int64_t now_ms, const truce_import_cb *cb,
+                               int64_t now_ms, const truce_import_opts *opts,
+                               const truce_import_cb *cb,
                                truce_import_stats *stats, char *err) {
   char ebuf[TRUCE_ERR_MAX];
   if (!err)
@@ -332,12 +361,15 @@ truce_err truce_import_convert(int kind, const char *data, size_t len,
   truce_err rc = check_kind(kind, err);
   if (rc)
     return rc;
+  if (!truce_import_opts_valid(opts))
+    return seterr(err, TRUCE_EINVAL, "invalid box");
   if (len > TRUCE_IMPORT_MAX_BYTES)
     return seterr(err, TRUCE_ETOOBIG, "larger than %zu bytes",
                   TRUCE_IMPORT_MAX_BYTES);
   importer m;
   memset(&m, 0, sizeof m);
   m.now_ms = now_ms;
+  m.opts = opts ? opts : &no_opts;
   m.cb = cb;
   m.st = stats;
   m.err = err;
@@ -421,7 +453,8 @@ static truce_err read_whole(const char *path, char **out, size_t *len,
 
 truce_err truce_import_file(truce_log *log, const truce_skey *importer_key,
                             int kind, const char *path, int64_t now_ms,
-                            unsigned flags, const truce_import_cb *cb,
+                            const truce_import_opts *opts,
+                            const truce_import_cb *cb,
                             truce_import_stats *stats, char *err) {
   char ebuf[TRUCE_ERR_MAX];
   if (!err)
@@ -430,13 +463,17 @@ truce_err truce_import_file(truce_log *log, const truce_skey *importer_key,
   if (!stats)
     return seterr(err, TRUCE_EINVAL, "no stats");
   memset(stats, 0, sizeof *stats);
-  bool dry = (flags & TRUCE_IMPORT_DRY_RUN) != 0;
+  if (!opts)
+    opts = &no_opts;
+  bool dry = (opts->flags & TRUCE_IMPORT_DRY_RUN) != 0;
   if (!path || (!dry && (!log || !importer_key)))
     return seterr(err, TRUCE_EINVAL, "no %s",
                   !path ? "file" : !log ? "log" : "importer key");
   truce_err rc = check_kind(kind, err);
   if (rc)
     return rc;
+  if (!truce_import_opts_valid(opts))
+    return seterr(err, TRUCE_EINVAL, "invalid box");
   if (!dry && (rc = check_importer(log, importer_key, err)))
     return rc;
   char *data;
@@ -449,6 +486,7 @@ truce_err truce_import_file(truce_log *log, const truce_skey *importer_key,
   m.write = !dry;
   m.key = importer_key;
   m.now_ms = now_ms;
+  m.opts = opts;
   m.cb = cb;
   m.st = stats;
   m.err = err;

@@ -210,6 +210,20 @@ expect 0 '3 rows: 2 imported, 1 refused, 0 already' -- import firms "$W/firms.cs
 expect 0 'firms.csv:4: .*latitude' -- import firms "$W/firms.csv" "$L" --key firms-imp
 expect 0 '3 rows: 0 imported, 1 refused, 2 already' -- import firms "$W/firms.csv" "$L" --key firms-imp
 expect 64 'usage: truce import' -- import
+# --bbox: only rows inside the box (a new file: two good rows, a bad one
+# outside); then a box that holds neither good row (exit 0: nothing to
+# import is not an error), and boxes that are not boxes.
+{
+  echo 'latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,instrument,confidence,version,bright_ti5,frp,daynight'
+  echo "48.01234,37.80321,330.5,0.39,0.36,$YDAY,15,N,VIIRS,n,2.0NRT,290.1,3.2,N"
+  echo "48.11234,37.90321,331.5,0.39,0.36,$YDAY,1255,N,VIIRS,h,2.0NRT,291.1,5.5,D"
+  echo "nan,30.5,331.5,0.39,0.36,$YDAY,1245,N,VIIRS,h,2.0NRT,291.1,5.5,D"
+} >"$W/firms2.csv"
+expect 0 '3 rows: 1 imported, 1 refused, 0 already in the log, 1 outside the box 37.85,48.05,38,48.2;' -- import firms "$W/firms2.csv" "$L" --key firms-imp --bbox 37.85,48.05,38,48.2
+expect 0 '3 rows: 0 imported, 1 refused, 1 already in the log, 1 outside the box 10,10,11,11;' -- import firms "$W/firms2.csv" "$L" --key firms-imp --bbox 10,10,11,11
+expect 2 "--bbox: '37,48,38' is not WEST,SOUTH,EAST,NORTH" -- import firms "$W/firms2.csv" "$L" --key firms-imp --bbox 37,48,38
+expect 2 "--bbox: '37,49,38,48' is not" -- import firms "$W/firms2.csv" "$L" --key firms-imp --bbox 37,49,38,48
+expect 0 '3 rows: 1 imported, 1 refused, 1 already in the log;' -- import firms "$W/firms2.csv" "$L" --key firms-imp
 expect 2 "'bogus' is not a data set" -- import bogus "$W/firms.csv" "$L" --key firms-imp
 expect 0 'verifies' -- verify "$L"
 

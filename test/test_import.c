@@ -25,6 +25,10 @@
 /* 2026-11-26T12:37:00Z, as in test_obs.c. */
 #define NOW_MS INT64_C(1795696620000)
 
+/* A dry run, no box. */
+static const truce_import_opts import_dry = {TRUCE_IMPORT_DRY_RUN, 0, 0, 0,
+                                             0, 0};
+
 static char root[64];
 
 /* ---- collecting what a conversion gives ---- */
@@ -103,7 +107,7 @@ static truce_err convert(const char *data, got *g, truce_import_stats *st) {
   truce_import_cb cb = callbacks(g);
   errbuf[0] = '\0';
   return truce_import_convert(TRUCE_IMPORT_FIRMS, data, strlen(data), NOW_MS,
-                              &cb, st, errbuf);
+                              NULL, &cb, st, errbuf);
 }
 
 static int64_t at(const char *rfc3339) {
@@ -146,7 +150,7 @@ TEST(kind_names) {
   CHECK(truce_import_kind_from_name("") == 0);
   CHECK(truce_import_kind_from_name(NULL) == 0);
   truce_import_stats st;
-  CHECK_RC(truce_import_convert(99, "", 0, NOW_MS, NULL, &st, errbuf),
+  CHECK_RC(truce_import_convert(99, "", 0, NOW_MS, NULL, NULL, &st, errbuf),
            TRUCE_EINVAL);
 }
 
@@ -474,8 +478,8 @@ TEST(convert_allocation_failures) {
     truce_import_cb cb = callbacks(&g);
     truce_test_fail_alloc(n);
     truce_err rc = truce_import_convert(TRUCE_IMPORT_FIRMS, viirs_csv,
-                                        strlen(viirs_csv), NOW_MS, &cb, &st,
-                                        errbuf);
+                                        strlen(viirs_csv), NOW_MS, NULL, &cb,
+                                        &st, errbuf);
     truce_test_fail_alloc(0);
     got_release(&g);
     if (rc == TRUCE_OK) {
@@ -619,7 +623,7 @@ TEST(log_import_and_again) {
   truce_import_cb cb = callbacks(&g);
   cb.obs = NULL;
   CHECK_OK(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), 0, &cb, &st, errbuf));
+                             now_real(), NULL, &cb, &st, errbuf));
   CHECK_EQ_U64(st.rows, 10000);
   CHECK_EQ_U64(st.imported, 10000);
   CHECK_EQ_U64(st.refused, 0);
@@ -637,7 +641,7 @@ TEST(log_import_and_again) {
 
   /* Again: nothing added. */
   CHECK_OK(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), 0, &cb, &st, errbuf));
+                             now_real(), NULL, &cb, &st, errbuf));
   CHECK_EQ_U64(st.rows, 10000);
   CHECK_EQ_U64(st.imported, 0);
   CHECK_EQ_U64(st.already, 10000);
@@ -649,11 +653,11 @@ TEST(log_import_and_again) {
   /* A dry run on the log says the same and writes nothing; without a
    * log, everything would be imported. */
   CHECK_OK(truce_import_file(f.log, NULL, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), TRUCE_IMPORT_DRY_RUN, &cb, &st,
+                             now_real(), &import_dry, &cb, &st,
                              errbuf));
   CHECK_EQ_U64(st.already, 10000);
   CHECK_OK(truce_import_file(NULL, NULL, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), TRUCE_IMPORT_DRY_RUN, &cb, &st,
+                             now_real(), &import_dry, &cb, &st,
                              errbuf));
   CHECK_EQ_U64(st.imported, 10000);
   CHECK_EQ_U64(st.entries, 0);
@@ -676,6 +680,139 @@ TEST(log_import_and_again) {
 /* Stopped part-way (after the first submission), then run again: the
  * second run adds exactly the rows missing. Then a file whose odd rows
  * were submitted by hand: the import adds only the even ones. */
+/* A box keeps the rows inside it (edges included) and counts the others
+ * as outside: in the log exactly the rows inside; again with the box,
+ * nothing added; without it, the rest. An invalid box changes nothing. */
+TEST(log_import_box) {
+  fixture f;
+  if (!setup(&f, "box", true))
+    return;
+  truce_buf b;
+  truce_buf_init(&b, 16 << 20);
+  synth(&b, 10000); /* row i: 46 + (i % 4000) / 1000 N, 30 + i / 4000 / 100 E */
+  CHECK(write_file(f.file, b.data, b.len));
+  uint8_t sha[32];
+  truce_sha256(b.data, b.len, sha);
+  truce_import_opts io;
+  memset(&io, 0, sizeof io);
+  io.has_box = 1; /* the column at 30.01 E, from 47 to 48 N: i = 5000..6000 */
+  io.west_deg = 30.005;
+  io.south_deg = 47.0;
+  io.east_deg = 30.015;
+  io.north_deg = 48.0;
+  truce_import_stats st;
+  CHECK_OK(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
+                             now_real(), &io, NULL, &st, errbuf));
+  CHECK_EQ_U64(st.rows, 10000);
+  CHECK_EQ_U64(st.imported, 1001);
+  CHECK_EQ_U64(st.outside, 8999);
+  CHECK_EQ_U64(st.refused + st.already, 0);
+  static unsigned count[10002];
+  size_t total = 0, wrong = 0;
+  memset(count, 0, sizeof count);
+  rows_in_log(f.log, sha, count, 10001, &total);
+  CHECK_EQ_U64(total, 1001);
+  for (size_t i = 0; i < 10000; i++) /* row i is on line i + 2 */
+    wrong += count[i + 2] != (i >= 5000 && i <= 6000);
+  CHECK_EQ_U64(wrong, 0);
+
+  /* the same box again: nothing added */
+  uint64_t size1 = 0, size2 = 0;
+  truce_log_size(f.log, &size1);
+  CHECK_OK(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
+                             now_real(), &io, NULL, &st, errbuf));
+  CHECK_EQ_U64(st.imported, 0);
+  CHECK_EQ_U64(st.already, 1001);
+  CHECK_EQ_U64(st.outside, 8999);
+  truce_log_size(f.log, &size2);
+  CHECK_EQ_U64(size2, size1);
+
+  /* invalid boxes: refused, nothing written */
+  truce_import_opts bad = io;
+  bad.south_deg = 48.5; /* north of north */
+  CHECK(!truce_import_opts_valid(&bad));
+  CHECK_RC(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
+                             now_real(), &bad, NULL, &st, errbuf),
+           TRUCE_EINVAL);
+  CHECK_CONTAINS(errbuf, "box");
+  bad = io;
+  bad.west_deg = NAN;
+  CHECK_RC(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
+                             now_real(), &bad, NULL, &st, errbuf),
+           TRUCE_EINVAL);
+  bad = io;
+  bad.east_deg = 180.5;
+  CHECK(!truce_import_opts_valid(&bad));
+  bad = io;
+  bad.north_deg = 91;
+  CHECK(!truce_import_opts_valid(&bad));
+  bad.has_box = 0; /* no box: its numbers do not matter */
+  CHECK(truce_import_opts_valid(&bad));
+  CHECK(truce_import_opts_valid(NULL));
+  truce_log_size(f.log, &size2);
+  CHECK_EQ_U64(size2, size1);
+
+  /* without the box: the rest */
+  CHECK_OK(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
+                             now_real(), NULL, NULL, &st, errbuf));
+  CHECK_EQ_U64(st.imported, 8999);
+  CHECK_EQ_U64(st.already, 1001);
+  CHECK_EQ_U64(st.outside, 0);
+  memset(count, 0, sizeof count);
+  rows_in_log(f.log, sha, count, 10001, &total);
+  CHECK_EQ_U64(total, 10000);
+  truce_buf_release(&b);
+  teardown(&f);
+}
+
+/* A box across 180 degrees, edges included; a refused row is refused
+ * wherever it lies (not counted as outside). */
+TEST(convert_box_across_180) {
+  const char *csv =
+      "latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,"
+      "satellite,instrument,confidence,version,bright_ti5,frp,daynight\n"
+      "65.1,179.5,330.5,0.39,0.36,2026-11-20,5,N,VIIRS,n,2.0NRT,290.1,3.2,N\n"
+      "65.1,-179.5,330.5,0.39,0.36,2026-11-20,5,N,VIIRS,n,2.0NRT,290.1,3.2,N\n"
+      "65.1,180,330.5,0.39,0.36,2026-11-20,5,N,VIIRS,n,2.0NRT,290.1,3.2,N\n"
+      "65.1,-180,330.5,0.39,0.36,2026-11-20,5,N,VIIRS,n,2.0NRT,290.1,3.2,N\n"
+      "65.1,179,330.5,0.39,0.36,2026-11-20,5,N,VIIRS,n,2.0NRT,290.1,3.2,N\n"
+      "64.9,179.5,330.5,0.39,0.36,2026-11-20,5,N,VIIRS,n,2.0NRT,290.1,3.2,N\n"
+      "65.1,0,330.5,0.39,0.36,2026-11-20,5,N,VIIRS,n,2.0NRT,290.1,3.2,N\n"
+      "65.1,178.9,330.5,0.39,0.36,2026-11-20,5,N,VIIRS,n,2.0NRT,290.1,3.2,N\n"
+      "65.1,10,330.5,0.39,0.36,2026-11-20,25x,N,VIIRS,n,2.0NRT,290.1,3.2,N\n";
+  truce_import_opts io;
+  memset(&io, 0, sizeof io);
+  io.has_box = 1;
+  io.west_deg = 179;
+  io.south_deg = 65;
+  io.east_deg = -179;
+  io.north_deg = 66;
+  got g;
+  memset(&g, 0, sizeof g);
+  truce_import_cb cb = callbacks(&g);
+  truce_import_stats st;
+  CHECK_OK(truce_import_convert(TRUCE_IMPORT_FIRMS, csv, strlen(csv), NOW_MS,
+                                &io, &cb, &st, errbuf));
+  CHECK_EQ_U64(st.rows, 9);
+  CHECK_EQ_U64(st.imported, 5);
+  CHECK_EQ_U64(st.outside, 3);
+  CHECK_EQ_U64(st.refused, 1);
+  CHECK_EQ_U64(g.nobs, 5);
+  for (size_t i = 0; i < g.nobs; i++) /* lines 2..6 */
+    CHECK_EQ_U64(g.obs[i].line, i + 2);
+  CHECK_EQ_U64(g.nrej, 1);
+  CHECK_EQ_U64(g.rej_line[0], 10);
+  /* an invalid box: nothing converted */
+  io.south_deg = 67;
+  memset(&st, 0xFF, sizeof st);
+  CHECK_RC(truce_import_convert(TRUCE_IMPORT_FIRMS, csv, strlen(csv), NOW_MS,
+                                &io, &cb, &st, errbuf),
+           TRUCE_EINVAL);
+  CHECK_EQ_U64(st.rows, 0);
+  CHECK_EQ_U64(g.nobs, 5);
+  got_release(&g);
+}
+
 TEST(log_interrupted_import) {
   fixture f;
   if (!setup(&f, "partial", true))
@@ -690,7 +827,7 @@ TEST(log_interrupted_import) {
   g.stop_after = 6000; /* the first 4096 were submitted by then */
   truce_import_stats st;
   truce_err rc = truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
-                                   now_real(), 0, &cb, &st, errbuf);
+                                   now_real(), NULL, &cb, &st, errbuf);
   CHECK(rc == TRUCE_ESEQ);
   CHECK_CONTAINS(errbuf, "stopped by the caller");
   uint64_t first_run = st.entries ? st.imported : 0;
@@ -699,7 +836,7 @@ TEST(log_interrupted_import) {
   cb = callbacks(&g);
   cb.obs = NULL;
   CHECK_OK(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), 0, &cb, &st, errbuf));
+                             now_real(), NULL, &cb, &st, errbuf));
   CHECK_EQ_U64(st.rows, 9000);
   CHECK(st.already > 0 && st.already < 9000);
   CHECK_EQ_U64(st.imported + st.already, 9000);
@@ -732,7 +869,7 @@ TEST(log_interrupted_import) {
   memset(&g2, 0, sizeof g2);
   truce_import_cb cb2 = callbacks(&g2);
   CHECK_OK(truce_import_convert(TRUCE_IMPORT_FIRMS, b2.data, b2.len,
-                                now_real(), &cb2, &st2, errbuf));
+                                now_real(), NULL, &cb2, &st2, errbuf));
   CHECK_EQ_U64(g2.nobs, 301);
   size_t odd = 0;
   for (size_t i = 0; i < g2.nobs; i++) {
@@ -746,7 +883,7 @@ TEST(log_interrupted_import) {
                         NULL, NULL);
   CHECK_MSG(rc == TRUCE_OK, "%s", truce_log_errmsg(f.log));
   CHECK_OK(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, file2,
-                             now_real(), 0, &cb, &st2, errbuf));
+                             now_real(), NULL, &cb, &st2, errbuf));
   CHECK_EQ_U64(st2.already, odd);
   CHECK_EQ_U64(st2.imported, 301 - odd);
   uint8_t sha2[32];
@@ -776,7 +913,7 @@ TEST(log_refusals) {
   truce_import_stats st;
   /* Not a registered source. */
   CHECK_RC(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), 0, NULL, &st, errbuf),
+                             now_real(), NULL, NULL, &st, errbuf),
            TRUCE_EUNKNOWN);
   CHECK_CONTAINS(errbuf, "not a registered source");
   /* A missing file, a file of another kind, no key. */
@@ -791,35 +928,35 @@ TEST(log_refusals) {
   char missing[160];
   snprintf(missing, sizeof missing, "%s/nope.csv", root);
   CHECK_RC(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, missing,
-                             now_real(), 0, NULL, &st, errbuf),
+                             now_real(), NULL, NULL, &st, errbuf),
            TRUCE_ENOTFOUND);
   CHECK_RC(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, root,
-                             now_real(), 0, NULL, &st, errbuf),
+                             now_real(), NULL, NULL, &st, errbuf),
            TRUCE_EIO); /* a folder */
   CHECK_CONTAINS(errbuf, "not a regular file");
   static const char acled[] = "event_date,latitude,longitude\n"
                               "2022-03-01,47.1,37.5\n";
   CHECK(write_file(f.file, acled, strlen(acled)));
   CHECK_RC(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), 0, NULL, &st, errbuf),
+                             now_real(), NULL, NULL, &st, errbuf),
            TRUCE_EPARSE);
   CHECK_CONTAINS(errbuf, f.file);
   CHECK_CONTAINS(errbuf, "no column 'acq_date'");
   CHECK_RC(truce_import_file(f.log, NULL, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), 0, NULL, &st, errbuf),
+                             now_real(), NULL, NULL, &st, errbuf),
            TRUCE_EINVAL);
   /* A key with the registered name but another key pair. */
   truce_skey other;
   mkkey("firms-importer", 9, &other);
   CHECK(write_file(f.file, csv, strlen(csv)));
   CHECK_RC(truce_import_file(f.log, &other, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), 0, NULL, &st, errbuf),
+                             now_real(), NULL, NULL, &st, errbuf),
            TRUCE_ENOKEY);
   /* Revoked. */
   CHECK_OK(truce_log_source_revoke(f.log, &f.admin, "firms-importer",
                                    "test", now_real(), NULL));
   CHECK_RC(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), 0, NULL, &st, errbuf),
+                             now_real(), NULL, NULL, &st, errbuf),
            TRUCE_EREVOKED);
   teardown(&f);
 }
@@ -839,7 +976,7 @@ TEST(log_allocation_failures) {
   for (uint64_t n = 1; n < 2000; n++) {
     truce_test_fail_alloc(n);
     truce_err rc = truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS,
-                                     f.file, now_real(), 0, NULL, &st,
+                                     f.file, now_real(), NULL, NULL, &st,
                                      errbuf);
     truce_test_fail_alloc(0);
     if (rc == TRUCE_OK)
@@ -850,7 +987,7 @@ TEST(log_allocation_failures) {
   }
   CHECK(failures > 5);
   CHECK_OK(truce_import_file(f.log, &f.imp, TRUCE_IMPORT_FIRMS, f.file,
-                             now_real(), 0, NULL, &st, errbuf));
+                             now_real(), NULL, NULL, &st, errbuf));
   CHECK_EQ_U64(st.imported, 0);
   CHECK_EQ_U64(st.already, 50);
   uint8_t sha[32];
@@ -878,6 +1015,8 @@ int main(void) {
   RUN(firms_not_a_firms_file);
   RUN(convert_allocation_failures);
   RUN(log_import_and_again);
+  RUN(log_import_box);
+  RUN(convert_box_across_180);
   RUN(log_interrupted_import);
   RUN(log_refusals);
   RUN(log_allocation_failures);
