@@ -65,9 +65,11 @@ void maybe_checkpoint(const opts *o, truce_log *log);
 /* The commands. */
 /* --from / --to: an RFC 3339 time, or a date (midnight UTC). 0 or -1. */
 int parse_when(const char *s, int64_t *t);
-/* --bbox: "W,S,E,N" in degrees into box[4] (south <= north; west > east
- * crosses 180). 0 or -1. */
-int parse_bbox(const char *s, double box[4]);
+/* --bbox "W,S,E,N" in degrees (south <= north; west > east crosses
+ * 180), when given: *has set and the four edges. 0 (also when absent),
+ * else the message printed and the exit code. */
+int opt_bbox(const opts *o, int *has, double *west, double *south,
+             double *east, double *north);
 /* --format: jsonl (also when NULL), csv, geojson or text, as a
  * TRUCE_FORMAT_*. 0 or -1. */
 int parse_format(const char *fmt, int *out);

@@ -161,19 +161,10 @@ int cmd_incidents(int argc, char **argv) {
   truce_incident_query q;
   truce_incident_query_init(&q);
   const char *v;
-  double box[4];
-  if ((v = opt(&o, "--bbox")) && parse_bbox(v, box))
-    return fail_rc(TRUCE_EINVAL, "--bbox: '%s' is not WEST,SOUTH,EAST,NORTH "
-                                 "in degrees (south <= north; west > east crosses the "
-                                 "antimeridian)",
-                   v);
-  if (v) {
-    q.has_bbox = 1;
-    q.west_deg = box[0];
-    q.south_deg = box[1];
-    q.east_deg = box[2];
-    q.north_deg = box[3];
-  }
+  int bad = opt_bbox(&o, &q.has_bbox, &q.west_deg, &q.south_deg,
+                     &q.east_deg, &q.north_deg);
+  if (bad)
+    return bad;
   if ((v = opt(&o, "--from")) && parse_when(v, &q.from_ms))
     return fail_rc(TRUCE_EPARSE, "--from: '%s' is not a date or an RFC 3339 "
                                  "time",

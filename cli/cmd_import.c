@@ -92,20 +92,11 @@ int cmd_import(int argc, char **argv) {
   truce_import_opts io;
   memset(&io, 0, sizeof io);
   io.flags = dry ? TRUCE_IMPORT_DRY_RUN : 0;
-  const char *bb = opt(&o, "--bbox");
-  double box[4];
-  if (bb && parse_bbox(bb, box))
-    return fail_rc(TRUCE_EINVAL, "--bbox: '%s' is not WEST,SOUTH,EAST,NORTH "
-                                 "in degrees (south <= north; west > east "
-                                 "crosses the antimeridian)",
-                   bb);
-  if (bb) {
-    io.has_box = 1;
-    io.west_deg = box[0];
-    io.south_deg = box[1];
-    io.east_deg = box[2];
-    io.north_deg = box[3];
-  }
+  int bad = opt_bbox(&o, &io.has_box, &io.west_deg, &io.south_deg,
+                     &io.east_deg, &io.north_deg);
+  if (bad)
+    return bad;
+  const char *bb = opt(&o, "--bbox"); /* (repeated in the summary) */
   char err[TRUCE_ERR_MAX];
   truce_skey k;
   truce_err rc = TRUCE_OK;

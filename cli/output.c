@@ -22,7 +22,7 @@ int parse_when(const char *s, int64_t *t) {
   return truce_time_parse(s, n, t) == TRUCE_OK ? 0 : -1;
 }
 
-int parse_bbox(const char *s, double box[4]) {
+static int parse_bbox(const char *s, double box[4]) {
   double v[4];
   char *end;
   for (int i = 0; i < 4; i++) {
@@ -38,6 +38,25 @@ int parse_bbox(const char *s, double box[4]) {
       v[0] > 180 || v[2] < -180 || v[2] > 180)
     return -1;
   memcpy(box, v, sizeof v);
+  return 0;
+}
+
+int opt_bbox(const opts *o, int *has, double *west, double *south,
+             double *east, double *north) {
+  const char *v = opt(o, "--bbox");
+  double box[4];
+  if (!v)
+    return 0;
+  if (parse_bbox(v, box))
+    return fail_rc(TRUCE_EINVAL, "--bbox: '%s' is not WEST,SOUTH,EAST,NORTH "
+                                 "in degrees (south <= north; west > east "
+                                 "crosses the antimeridian)",
+                   v);
+  *has = 1;
+  *west = box[0];
+  *south = box[1];
+  *east = box[2];
+  *north = box[3];
   return 0;
 }
 
