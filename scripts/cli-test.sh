@@ -224,6 +224,20 @@ expect 0 '3 rows: 0 imported, 1 refused, 1 already in the log, 1 outside the box
 expect 2 "--bbox: '37,48,38' is not WEST,SOUTH,EAST,NORTH" -- import firms "$W/firms2.csv" "$L" --key firms-imp --bbox 37,48,38
 expect 2 "--bbox: '37,49,38,48' is not" -- import firms "$W/firms2.csv" "$L" --key firms-imp --bbox 37,49,38,48
 expect 0 '3 rows: 1 imported, 1 refused, 1 already in the log;' -- import firms "$W/firms2.csv" "$L" --key firms-imp
+
+# truce fuse, reindex, incidents: the FIRMS rows as incidents; --bbox
+# finds those in the box only (across 180: none), and refuses a non-box.
+expect 0 'observations fused into [0-9]+ incidents' -- fuse "$L" --from "$YDAY" --format text
+expect 0 'rebuilt from' -- reindex "$L"
+expect 0 '"lat":48\.11234[0-9]*,"lon":37\.90321' -- incidents "$L" --bbox 37.85,48.05,38,48.2 --from "$YDAY"
+checks=$((checks + 1))
+n=$("$T" incidents "$L" --bbox 37.85,48.05,38,48.2 --from "$YDAY" 2>/dev/null | grep -c '"lat":48\.01234')
+if [ "$n" != 0 ]; then
+  fails=$((fails + 1))
+  echo "FAIL: incidents --bbox listed an incident outside the box"
+fi
+expect 0 '^0 incidents' -- incidents "$L" --bbox 170,48,-170,49
+expect 2 "--bbox: '1,2,3' is not WEST,SOUTH,EAST,NORTH" -- incidents "$L" --bbox 1,2,3
 expect 2 "'bogus' is not a data set" -- import bogus "$W/firms.csv" "$L" --key firms-imp
 expect 0 'verifies' -- verify "$L"
 
