@@ -755,6 +755,22 @@ TEST(test_far_points) {
   fprintf(stderr, "  %d far points (300-19,000 km): max error %.2g m\n", t.n,
           t.max_err);
   CHECK(t.dist_wrong == 0);
+  /* Without memory for the list of far candidates, each is refined as it
+   * comes: the same answers, to the bit. */
+  int differ = 0;
+  for (int i = 0; g && i < 50; i++) {
+    double la2, lo2;
+    geod_direct(&G, 48.1, 37.5, unif(0, 360), unif(500e3, 19000e3), &la2, &lo2,
+                NULL);
+    truce_geo_where a = measure(g, la2, lo2), b;
+    truce_test_fail_alloc(1);
+    CHECK_OK(truce_geom_measure(g, la2, lo2, &b));
+    truce_test_fail_alloc(0);
+    differ += a.dist_m != b.dist_m || a.side != b.side ||
+              a.segment != b.segment || a.near_lat_deg != b.near_lat_deg ||
+              a.near_lon_deg != b.near_lon_deg;
+  }
+  CHECK_EQ_U64(differ, 0);
   truce_geom_free(g);
   rgeo_free(&r);
 }
