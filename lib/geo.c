@@ -545,20 +545,47 @@ static double refine_far(const best *bs, const geo_seg *sg, double *t,
   return d;
 }
 
+/* The drift is a small fraction of (arc - chord); 1% of it (and a
+ * centimetre) bounds what refining can gain by far. */
+static double refine_gain(const best *bs) {
+  double x = bs->cmin / (2 * GEO_A), arc = 2 * GEO_A * asin(x < 1 ? x : 1);
+  return 0.01 * (arc - bs->cmin) + 0.01;
+}
+
+/* Two pieces meeting at the nearest vertex give the same foot: the
+ * lower piece is kept, nothing measured (true). */
+static bool same_foot(best *bs, uint32_t s, double t, const double *f) {
+  if (!bs->found || memcmp(f, bs->foot, 3 * sizeof *f) != 0)
+    return false;
+  if (s < bs->seg) {
+    bs->seg = s;
+    bs->t = t;
+  }
+  return true;
+}
+
+/* Piece s at distance d (foot f at t): the best so far? Ties keep the
+ * lower piece. */
+static void keep_best(best *bs, uint32_t s, double t, double d,
+                      const double *f) {
+  if (!bs->found || d < bs->dist || (d == bs->dist && s < bs->seg)) {
+    bs->found = true;
+    bs->dist = d;
+    bs->seg = s;
+    bs->t = t;
+    memcpy(bs->foot, f, sizeof bs->foot);
+  }
+}
+
 /* Measure one candidate piece: the geodesic distance from p to the foot
- * of p's chord perpendicular (t). Ties keep the lower piece. */
+ * of p's chord perpendicular (t). Far away, with a list (far_begin), only
+ * measured at the foot and listed, for far_finish. */
 static void consider_t(best *bs, uint32_t s, double t) {
   const geo_seg *sg = &bs->g->seg[s];
   double f[3];
   foot_at(sg, t, f);
-  /* Two pieces meeting at the nearest vertex give the same foot. */
-  if (bs->found && memcmp(f, bs->foot, sizeof f) == 0) {
-    if (s < bs->seg) {
-      bs->seg = s;
-      bs->t = t;
-    }
+  if (same_foot(bs, s, t, f))
     return;
-  }
   double d;
   if (bs->cmin <= GEO_FAST_MAX_M) {
     d = geo_fast_dist(bs->p, f);
@@ -570,20 +597,10 @@ static void consider_t(best *bs, uint32_t s, double t) {
     return;
   } else {
     d = exact_dist(bs, f);
-    /* The drift is a small fraction of (arc - chord); 1% of it bounds
-     * what refining can gain by far. */
-    double x = bs->cmin / (2 * GEO_A), arc = 2 * GEO_A * asin(x < 1 ? x : 1);
-    if (sg->il2 > 0 &&
-        (!bs->found || d - 0.01 * (arc - bs->cmin) - 0.01 < bs->dist))
+    if (sg->il2 > 0 && (!bs->found || d - refine_gain(bs) < bs->dist))
       d = refine_far(bs, sg, &t, f, d);
   }
-  if (!bs->found || d < bs->dist || (d == bs->dist && s < bs->seg)) {
-    bs->found = true;
-    bs->dist = d;
-    bs->seg = s;
-    bs->t = t;
-    memcpy(bs->foot, f, sizeof f);
-  }
+  keep_best(bs, s, t, d, f);
 }
 
 static void consider(best *bs, uint32_t s) {
@@ -622,8 +639,7 @@ static void far_finish(best *bs) {
   if (!bs->cand || !bs->ncand)
     return;
   qsort(bs->cand, bs->ncand, sizeof *bs->cand, cmp_far);
-  double x = bs->cmin / (2 * GEO_A), arc = 2 * GEO_A * asin(x < 1 ? x : 1),
-         gain = 0.01 * (arc - bs->cmin) + 0.01;
+  double gain = refine_gain(bs);
   for (size_t i = 0; i < bs->ncand; i++) {
     const far_cand *c = &bs->cand[i];
     if (bs->found && c->d - gain >= bs->dist)
@@ -631,22 +647,11 @@ static void far_finish(best *bs) {
     const geo_seg *sg = &bs->g->seg[c->seg];
     double f[3], t = c->t, d = c->d;
     foot_at(sg, t, f);
-    if (bs->found && memcmp(f, bs->foot, sizeof f) == 0) {
-      if (c->seg < bs->seg) {
-        bs->seg = c->seg;
-        bs->t = t;
-      }
+    if (same_foot(bs, c->seg, t, f))
       continue;
-    }
     if (sg->il2 > 0)
       d = refine_far(bs, sg, &t, f, d);
-    if (!bs->found || d < bs->dist || (d == bs->dist && c->seg < bs->seg)) {
-      bs->found = true;
-      bs->dist = d;
-      bs->seg = c->seg;
-      bs->t = t;
-      memcpy(bs->foot, f, sizeof f);
-    }
+    keep_best(bs, c->seg, t, d, f);
   }
 }
 
