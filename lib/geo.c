@@ -462,12 +462,14 @@ size_t truce_geom_vertices(const truce_geom *g) { return g ? g->npos : 0; }
 
 /* ---- measuring ---- */
 
-/* The best piece found so far for one point. */
+/* A far candidate piece (far_finish): the exact distance to its chord's
+ * foot, at t. */
 typedef struct far_cand {
-  double d, t; /* the exact distance to the chord's foot, at t */
+  double d, t;
   uint32_t seg;
 } far_cand;
 
+/* The best piece found so far for one point. */
 typedef struct best {
   const truce_geom *g;
   const double *p;

@@ -677,9 +677,6 @@ TEST(log_import_and_again) {
   teardown(&f);
 }
 
-/* Stopped part-way (after the first submission), then run again: the
- * second run adds exactly the rows missing. Then a file whose odd rows
- * were submitted by hand: the import adds only the even ones. */
 /* A box keeps the rows inside it (edges included) and counts the others
  * as outside: in the log exactly the rows inside; again with the box,
  * nothing added; without it, the rest. An invalid box changes nothing. */
@@ -813,6 +810,9 @@ TEST(convert_box_across_180) {
   got_release(&g);
 }
 
+/* Stopped part-way (after the first submission), then run again: the
+ * second run adds exactly the rows missing. Then a file whose odd rows
+ * were submitted by hand: the import adds only the even ones. */
 TEST(log_interrupted_import) {
   fixture f;
   if (!setup(&f, "partial", true))
