@@ -83,14 +83,15 @@ $(B)/libtruce.a: $(LIB_OBJ)
 $(B)/truce: $(CLI_OBJ) $(B)/libtruce.a
 	$(CC) $(LDFLAGS) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(B)/libtruce.a $(LDLIBS)
 
-$(B)/test/%: test/%.c $(wildcard test/*.h) $(wildcard lib/*.h) $(B)/libtruce.a
+$(B)/test/%: test/%.c $(wildcard test/*.h) $(wildcard fuzz/*.h) \
+              $(wildcard lib/*.h) $(B)/libtruce.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -Ilib -Itest $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 	  $(B)/libtruce.a $(TEST_LDLIBS)
 
 # The fuzz targets, built with the replay main: every corpus file and every
 # past crash becomes a regression test run by make test.
-$(B)/fuzz/%: fuzz/%.c fuzz/replay.c $(B)/libtruce.a
+$(B)/fuzz/%: fuzz/%.c fuzz/replay.c $(wildcard fuzz/*.h) $(B)/libtruce.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -Ilib $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 	  fuzz/replay.c $(B)/libtruce.a $(LDLIBS)

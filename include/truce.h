@@ -1369,6 +1369,15 @@ typedef struct truce_fuse_opts {
                            (clock error; default 30000) */
   double min_sigma_m;   /* floor of a point's sigma (default 10) */
   size_t expect_obs;    /* observations expected (reserves memory; 0) */
+  int reference;        /* 1: the reference path, for checking the fast
+                           one: every incident filed so far is tried for
+                           every observation (no grid, no time blocks,
+                           no early exits), so the time grows with the
+                           square of the observations. It gives the same
+                           incidents wherever the fast path's bounds on
+                           its work do not apply (docs/fusion.md, "The
+                           algorithm": "Checking the fast path").
+                           Default 0. */
 } truce_fuse_opts;
 
 void truce_fuse_defaults(truce_fuse_opts *o);

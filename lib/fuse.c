@@ -1184,9 +1184,27 @@ static void bucket_range(const truce_fusion *f, int grid, int64_t t0,
     *b1 = *b0 + 512;
 }
 
+/* The reference path's search (truce_fuse_opts.reference): every
+ * incident filed in `grid`, whatever its cells and time buckets, once
+ * each; the visit functions decide. */
+static void visit_all(truce_fusion *f, int grid, visit_fn fn, void *ctx) {
+  uint32_t stamp = ++f->stamp;
+  for (size_t e = 0; e < f->nent; e++) {
+    uint32_t inc = f->ent[e].inc;
+    if ((int)(f->ent[e].key >> 62) != grid || f->inc[inc].stamp == stamp)
+      continue;
+    f->inc[inc].stamp = stamp;
+    fn(f, inc, ctx);
+  }
+}
+
 static void grid_visit(truce_fusion *f, int grid, double lat, double lon,
                        double reach_m, int64_t t0, int64_t t1, visit_fn fn,
                        void *ctx) {
+  if (f->opt.reference) {
+    visit_all(f, grid, fn, ctx);
+    return;
+  }
   /* the cells that meet the square of side 2 reach_m around the point
    * (a bound on the work: reaches beyond 64 cells are not searched) */
   int64_t x0, y0, x1, y1;
@@ -1304,6 +1322,10 @@ static bool band_keeps(const band *q, const band_cells *g, int64_t x,
 static void grid_visit_rows(truce_fusion *f, int grid, const rows *r,
                             const band *q, int64_t t0, int64_t t1,
                             visit_fn fn, void *ctx) {
+  if (f->opt.reference) {
+    visit_all(f, grid, fn, ctx);
+    return;
+  }
   int64_t b0, b1;
   bucket_range(f, grid, t0, t1, &b0, &b1);
   band_cells g;
@@ -1371,6 +1393,10 @@ static int64_t ceil_i64(double x) { return -floor_i64(-x); }
 static void grid_visit_band(truce_fusion *f, int grid, const band *q,
                             int64_t t0, int64_t t1, visit_fn fn,
                             void *ctx) {
+  if (f->opt.reference) {
+    visit_all(f, grid, fn, ctx);
+    return;
+  }
   int64_t b0, b1;
   bucket_range(f, grid, t0, t1, &b0, &b1);
   band_cells g;
@@ -1479,7 +1505,8 @@ static bool time_meets(const truce_fusion *f, const finc *c, const fob *o) {
  * time_meets. */
 static bool time_meets_within(const truce_fusion *f, const finc *c,
                               const fob *o, double far_m) {
-  if (far_m >= 0 && far_m < 1e7 && !(c->is_window && o->is_window)) {
+  if (!f->opt.reference && far_m >= 0 && far_m < 1e7 &&
+      !(c->is_window && o->is_window)) {
     int64_t d = (int64_t)(far_m / SOUND_MPS * 1000) + 1;
     int64_t s = meet_tol_ms(f, c->minutes, o->minutes);
     if (o->t0 - d > c->t1 + s || c->t0 > o->t1 + s)
@@ -1719,7 +1746,8 @@ static truce_err join_or_seed(truce_fusion *f, uint32_t oi) {
      * region's centre within its greatest distance of the observer */
     int64_t t0 =
         o->t0 - heard_back_ms(o, ((double)o->dmax + reach) * 1.01 + 1);
-    if (!f->ngrid[grid] || !grid_has_time(f, grid, t0, o->t1))
+    if (!f->ngrid[grid] ||
+        (!f->opt.reference && !grid_has_time(f, grid, t0, o->t1)))
       continue;
     grid_visit(f, grid, o->lat, o->lon, reach, t0, o->t1, visit_located, &b);
   }
@@ -1751,7 +1779,8 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
   /* an anchor it joins lies within range (visit_los) */
   int64_t t0 = o->t0 - heard_back_ms(o, range);
   for (int grid = 0; grid < NGRID; grid++) {
-    if (!f->ngrid[grid] || !grid_has_time(f, grid, t0, o->t1))
+    if (!f->ngrid[grid] ||
+        (!f->opt.reference && !grid_has_time(f, grid, t0, o->t1)))
       continue;
     /* along the line of sight, in steps of half a cell, the cells that
      * reach across it as far as an incident could lie off it there */
@@ -1790,8 +1819,9 @@ static bool crossing(const truce_fusion *f, uint32_t ia, uint32_t ib,
   /* too far apart for certain, without offset()'s cosine: its metres
    * per degree are at least these (mpd) */
   double far = 2 * f->opt.los_range_m * (1 + 1e-9) + 1;
-  if (fabs(b->olat - a->olat) * 110571.0 > far ||
-      fabs(wrap180(b->olon - a->olon)) * f->mx_min > far)
+  if (!f->opt.reference &&
+      (fabs(b->olat - a->olat) * 110571.0 > far ||
+       fabs(wrap180(b->olon - a->olon)) * f->mx_min > far))
     return false;
   double dx, dy;
   offset(a->olat, a->olon, b->olat, b->olon, &dx, &dy);
@@ -1859,7 +1889,7 @@ static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
     size_t bj = 0;
     for (size_t j = i + 1; j < n && j <= i + PAIR_SEARCH_MAX; j++) {
       const fob *b = &f->obs[los[j]];
-      if (b->t0 > a->t1 + far_ms)
+      if (b->t0 > a->t1 + far_ms && !f->opt.reference)
         break; /* los[] is in canonical order: by t0 */
       int64_t ab =
           meet_tol_ms(f, a->minutes, b->minutes) + (heard(b) ? delay : 0);
@@ -3057,7 +3087,7 @@ static truce_err order_regions(truce_fusion *f, uint32_t *R, size_t off,
       far = d;
   }
   double dms = far / SOUND_MPS * 1000 * 1.01 + 2; /* rounding, truncation */
-  int64_t block = dms < 1e15 && w < INT64_MAX / 4
+  int64_t block = dms < 1e15 && w < INT64_MAX / 4 && !f->opt.reference
                       ? w + meet_slack_ms(f) + 2 * (int64_t)dms + 1
                       : 0;
   truce_err rc = sort_obs(f, R, n, 0, block, NULL, NULL);
@@ -3108,7 +3138,9 @@ truce_err truce_fuse_run(truce_fusion *f) {
      * class, time order (and so memory order, as the log gives them) */
     double so = sigma_max(o->sxx, o->sxy, o->syy);
     double sk = size_key(f, o, so);
-    double kc = sk > 1e-6 ? quarter_log2_floor(sk) : -80;
+    double kc = sk > 1e-6 ? f->opt.reference ? floor(4 * log2(sk))
+                                             : quarter_log2_floor(sk)
+                          : -80;
     o->key = (int16_t)(kc < INT16_MAX ? kc : INT16_MAX); /* >= -80 */
     if (fabs(o->lat) > maxlat)
       maxlat = fabs(o->lat);
@@ -3188,7 +3220,8 @@ truce_err truce_fuse_run(truce_fusion *f) {
    * widest interval among them (wp) plus the tolerance (points' times
    * are not corrected for sound). */
   /* (R is ordered after pass 2: order_regions) */
-  rc = sort_obs(f, P, np, 0, wp + meet_slack_ms(f) + 1, kt, kc);
+  rc = sort_obs(f, P, np, 0,
+                f->opt.reference ? 0 : wp + meet_slack_ms(f) + 1, kt, kc);
   if (!rc)
     rc = sort_obs(f, L, nlos, 1, 0, kt + np, kc + np);
   /* the grid's table and occupancy bits, zero, where the keys were */

@@ -13,6 +13,7 @@
 #include "test.h"
 #include "truce.h"
 #include "fuse_score.h"
+#include "../fuzz/fuse_scene.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -1077,6 +1078,71 @@ TEST(test_triangulation_floor) {
   CHECK(med <= 300);
 }
 
+/* ---- the reference path ---- */
+
+/* A fusion of sim (NULL: of the scene sc) by the fast or the reference
+ * path, dumped into out. */
+static void fuse_path(const score_input *sim, const scene *sc, bool reference,
+                      truce_buf *out) {
+  truce_fuse_opts op;
+  truce_fuse_defaults(&op);
+  op.reference = reference;
+  truce_fusion *f = NULL;
+  CHECK_OK(truce_fuse_new(&op, &f));
+  if (!f)
+    return;
+  CHECK_OK(sim ? score_feed(sim, f, NULL) : scene_feed(f, sc, false));
+  CHECK_MSG(truce_fuse_run(f) == TRUCE_OK, "%s", truce_fuse_errmsg(f));
+  out->len = 0;
+  dump(f, out);
+  truce_fuse_free(f);
+}
+
+/* The fast path (the grid, the time blocks, the early exits) finds the
+ * same incidents as trying every incident for every observation: on the
+ * simulator's scenario, and on random scenes (fuse_scene.h) at each of
+ * its places (the antimeridian, 70 degrees, a pole...), whose events are
+ * close enough in space and time that most observations meet several
+ * incidents. fuzz_fuse does the same with the fuzzer's scenes. */
+TEST(test_reference_same_incidents) {
+  truce_buf a, r;
+  truce_buf_init(&a, 1 << 26);
+  truce_buf_init(&r, 1 << 26);
+  if (sim_in) {
+    fuse_path(sim_in, NULL, false, &a);
+    fuse_path(sim_in, NULL, true, &r);
+    CHECK_MSG(a.len > 0 && a.len == r.len && memcmp(a.data, r.data, a.len) == 0,
+              "the simulator's scenario: the reference path differs");
+  }
+  size_t scenes = 0, lines = 0;
+  uint8_t bytes[1 + 600 * SCENE_OBS_BYTES];
+  for (int place = 0; place < 6; place++)
+    for (int k = 0; k < 4; k++) {
+      size_t nobs = 25 + (size_t)(rnd() % 575);
+      size_t len = 1 + nobs * SCENE_OBS_BYTES;
+      for (size_t i = 0; i < len; i++)
+        bytes[i] = (uint8_t)(rnd() >> 56);
+      bytes[0] = (uint8_t)place;
+      scene sc;
+      CHECK_OK(scene_make(bytes, len, &sc));
+      fuse_path(NULL, &sc, false, &a);
+      fuse_path(NULL, &sc, true, &r);
+      CHECK_MSG(a.len > 0 && a.len == r.len &&
+                    memcmp(a.data, r.data, a.len) == 0,
+                "place %d, %zu observations: the reference path differs",
+                place, nobs);
+      for (size_t i = 0; i < a.len; i++)
+        lines += a.data[i] == '\n';
+      scenes++;
+      scene_free(&sc);
+    }
+  fprintf(stderr, "reference path: compared on %zu random scenes "
+                  "(%zu incidents)%s\n",
+          scenes, lines, sim_in ? " and the simulator's scenario" : "");
+  truce_buf_release(&a);
+  truce_buf_release(&r);
+}
+
 /* ---- determinism ---- */
 
 TEST(test_shuffled_same_incidents) {
@@ -1541,6 +1607,7 @@ int main(void) {
   RUN(test_sim_default_floors);
   RUN(test_sim_false_reports_alone);
   RUN(test_shuffled_same_incidents);
+  RUN(test_reference_same_incidents);
   RUN(test_index_round_trip);
   RUN(test_index_fire_and_schema);
   RUN(test_index_bbox_antimeridian);

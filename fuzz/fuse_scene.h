@@ -1,0 +1,218 @@
+/*
+ * fuse_scene.h: bytes made into a scene for fusion, shared by the fuzz
+ * target fuzz_fuse.c (the fuzzer's bytes) and test_fuse.c (random
+ * bytes): observations of a few events, close in space and time so that
+ * they meet, of every kind fusion treats apart (precise and imprecise
+ * points, windows, regions from a bearing and a range, lines of sight,
+ * heard and seen, times in seconds and in whole minutes, weapons), over
+ * one of several places (mid latitudes, by the antimeridian, near 70
+ * degrees, the equator, by a pole).
+ *
+ * The scene keeps inside the bounds the fast path puts on its work
+ * (truce_fuse_opts.reference: reaches under 64 cells, spans under 512
+ * time buckets, lines of sight within their 20 km), so the reference
+ * path must give the same incidents for every scene.
+ *
+ * Depends only on the public header.
+ */
+#ifndef TRUCE_FUSE_SCENE_H
+#define TRUCE_FUSE_SCENE_H
+
+#include "truce.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCENE_SOURCES 12
+#define SCENE_EVENTS 8
+#define SCENE_OBS_BYTES 14
+#define SCENE_OBS_MAX 1024
+
+/* The bytes of a scene, read in order; past the end, zeros. */
+typedef struct scene_in {
+  const uint8_t *p;
+  size_t n, at;
+} scene_in;
+
+static unsigned scene_u8(scene_in *in) {
+  return in->at < in->n ? in->p[in->at++] : 0;
+}
+
+static unsigned scene_u16(scene_in *in) {
+  unsigned a = scene_u8(in);
+  return a | scene_u8(in) << 8;
+}
+
+/* -1..1 from 16 bits */
+static double scene_unit(scene_in *in) {
+  return ((double)scene_u16(in) - 32767.5) / 32767.5;
+}
+
+static const unsigned scene_means[SCENE_SOURCES] = {
+    TRUCE_MEANS_CAMERA,   TRUCE_MEANS_AUDIO,     TRUCE_MEANS_AUDIO,
+    TRUCE_MEANS_ACOUSTIC, TRUCE_MEANS_ACOUSTIC,  TRUCE_MEANS_DRONE,
+    TRUCE_MEANS_SATELLITE, TRUCE_MEANS_REPORT,   TRUCE_MEANS_VISUAL,
+    TRUCE_MEANS_CAMERA,   TRUCE_MEANS_RADAR,     TRUCE_MEANS_AUDIO};
+
+static const truce_what scene_what[8] = {
+    TRUCE_WHAT_EXPLOSION,   TRUCE_WHAT_EXPLOSION,
+    TRUCE_WHAT_UNDETERMINED_EXPLOSION, TRUCE_WHAT_AIRBURST,
+    TRUCE_WHAT_SHOTS,       TRUCE_WHAT_BURSTS,
+    TRUCE_WHAT_WEAPON_SEEN, TRUCE_WHAT_DAMAGE};
+
+/* The scene's places: (lat, lon) of its middle. */
+static const double scene_place[6][2] = {
+    {48.0, 37.5}, {64.0, 179.95}, {69.9, 30.0},
+    {0.0, -60.0}, {-33.0, -179.99}, {84.0, 10.0}};
+
+/* Degrees north and east of (lat, lon) for metres north and east (a
+ * sphere is enough: the scene only needs to be near). */
+static void scene_move(double lat, double lon, double north_m, double east_m,
+                       double *olat, double *olon) {
+  *olat = lat + north_m / 111200.0;
+  double c = cos(lat * M_PI / 180);
+  *olon = lon + east_m / (111320.0 * (c > 0.01 ? c : 0.01));
+  if (*olat > 89.9)
+    *olat = 89.9;
+  if (*olat < -89.9)
+    *olat = -89.9;
+  while (*olon > 180)
+    *olon -= 360;
+  while (*olon <= -180)
+    *olon += 360;
+}
+
+/* A scene: its observations, each with its source (0..SCENE_SOURCES-1). */
+typedef struct scene {
+  truce_obs *obs;
+  unsigned *src;
+  size_t n;
+} scene;
+
+static void scene_free(scene *sc) {
+  free(sc->obs);
+  free(sc->src);
+  memset(sc, 0, sizeof *sc);
+}
+
+/* Make the bytes into a scene: the first byte picks the place, then
+ * SCENE_OBS_BYTES per observation (a last partial one is left out).
+ * TRUCE_ENOMEM or OK. */
+static truce_err scene_make(const uint8_t *data, size_t size, scene *sc) {
+  memset(sc, 0, sizeof *sc);
+  scene_in in = {data, size, 0};
+  const double *place = scene_place[scene_u8(&in) % 6];
+  size_t count = (size - (size ? 1 : 0)) / SCENE_OBS_BYTES;
+  if (count > SCENE_OBS_MAX)
+    count = SCENE_OBS_MAX;
+  sc->obs = calloc(count ? count : 1, sizeof *sc->obs);
+  sc->src = calloc(count ? count : 1, sizeof *sc->src);
+  if (!sc->obs || !sc->src) {
+    scene_free(sc);
+    return TRUCE_ENOMEM;
+  }
+  /* each event: where and when, set by the first observation of it */
+  bool set[SCENE_EVENTS] = {false};
+  double elat[SCENE_EVENTS], elon[SCENE_EVENTS];
+  int64_t et[SCENE_EVENTS];
+  const int64_t t0 = INT64_C(1790000000000);
+  for (size_t i = 0; i < count; i++) {
+    truce_obs *o = &sc->obs[i];
+    unsigned b0 = scene_u8(&in), b1 = scene_u8(&in);
+    double u = scene_unit(&in), v = scene_unit(&in), w = scene_unit(&in);
+    unsigned size8 = scene_u8(&in), bear16 = scene_u16(&in),
+             spread8 = scene_u8(&in), extra8 = scene_u8(&in),
+             time8 = scene_u8(&in);
+    unsigned ev = b1 % SCENE_EVENTS, src = (b1 >> 3) % SCENE_SOURCES;
+    if (!set[ev]) { /* the event: within 60 km and 12 hours of the middle */
+      scene_move(place[0], place[1], u * 60000, v * 60000, &elat[ev],
+                 &elon[ev]);
+      et[ev] = t0 + (int64_t)(w * 12 * 3600e3);
+      set[ev] = true;
+    }
+    sc->src[i] = src;
+    o->what = scene_what[b0 >> 5 & 7];
+    o->count = 1 + extra8 % 5;
+    o->means = scene_means[src];
+    /* when: near the event's time (within 2 minutes), in seconds or, if
+     * asked, whole minutes; a point time with a precision, or a window */
+    int64_t t = et[ev] + (int64_t)(w * 120e3);
+    if (b0 & 8)
+      t -= ((t % 60000) + 60000) % 60000;
+    o->t_ms = o->t_end_ms = t;
+    static const uint32_t prec[4] = {0, 1, 60, 600};
+    if (b0 & 4) {
+      o->is_window = 1;
+      o->t_end_ms = t + (int64_t)(time8 % 8) * 900000 +
+                    (b0 & 8 ? 0 : (int64_t)time8 * 1000);
+    } else {
+      o->precision_s = prec[time8 & 3];
+    }
+    if ((b0 >> 5 & 7) == 6) { /* weapon_seen: one of three classes */
+      static const truce_weapon_class wc[3] = {
+          TRUCE_WEAPON_ARTILLERY, TRUCE_WEAPON_TANK, TRUCE_WEAPON_MLRS};
+      o->weapon = wc[extra8 % 3];
+    }
+    /* where: near the event (a point's error within its uncertainty; a
+     * bearing from an observer 1-19 km away, off by up to its spread) */
+    double sigma = 5 * pow(10, (double)size8 / 255 * 4); /* 5 m - 50 km */
+    if ((b0 & 3) < 2) {
+      o->where_kind = TRUCE_WHERE_POINT;
+      o->uncertainty_m = sigma;
+      scene_move(elat[ev], elon[ev], u * sigma, v * sigma, &o->lat_deg,
+                 &o->lon_deg);
+    } else {
+      o->where_kind = TRUCE_WHERE_BEARING;
+      double d = 1000 + (double)size8 / 255 * 18000;
+      double az = (double)bear16 / 65536 * 360; /* event -> observer */
+      double spread = 0.5 + (double)spread8 / 255 * 14.5;
+      scene_move(elat[ev], elon[ev], d * cos(az * M_PI / 180),
+                 d * sin(az * M_PI / 180), &o->lat_deg, &o->lon_deg);
+      o->bearing_deg = fmod(az + 180 + u * spread + 720, 360);
+      o->bearing_spread_deg = spread;
+      if ((b0 & 3) == 2) { /* a region: a range round the distance */
+        double half = d * (0.05 + (double)(extra8 >> 3) / 31 * 0.5);
+        o->dist_min_m = d - half;
+        o->dist_max_m = d + half;
+      }
+    }
+  }
+  sc->n = count;
+  return TRUCE_OK;
+}
+
+/* Add a scene's observations to f, observation i cited as (100 + i / 4,
+ * i % 4), in their order or reversed, the sources declared first.
+ * Returns the first error of truce_fuse_source or truce_fuse_add (a
+ * scene holds only observations they accept: an error is a bug). */
+static truce_err scene_feed(truce_fusion *f, const scene *sc, bool reversed) {
+  uint32_t sid[SCENE_SOURCES];
+  for (int i = 0; i < SCENE_SOURCES; i++) {
+    truce_source s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.name, sizeof s.name, "scene-%02d", i);
+    if (i % 3)
+      snprintf(s.party, sizeof s.party, "mission");
+    else
+      snprintf(s.party, sizeof s.party, "party-%d", i);
+    s.means = scene_means[i];
+    s.reliability = 0.3 + 0.06 * i;
+    truce_err rc = truce_fuse_source(f, &s, &sid[i]);
+    if (rc)
+      return rc;
+  }
+  for (size_t k = 0; k < sc->n; k++) {
+    size_t i = reversed ? sc->n - 1 - k : k;
+    truce_err rc = truce_fuse_add(f, &sc->obs[i], 100 + i / 4,
+                                  (uint32_t)(i % 4), sid[sc->src[i]]);
+    if (rc)
+      return rc;
+  }
+  return TRUCE_OK;
+}
+
+#endif
