@@ -27,11 +27,11 @@ static void index_path(const opts *o, const char *dir,
 }
 
 /* truce fuse DIR [--from T] [--to T] [--format F] [--index PATH]
- *                [--no-index] */
+ *                [--no-index] [--reference] */
 int cmd_fuse(int argc, char **argv) {
   static const char *const valued[] = {"--from", "--to", "--format",
                                        "--index", NULL};
-  static const char *const flags[] = {"--no-index", NULL};
+  static const char *const flags[] = {"--no-index", "--reference", NULL};
   opts o;
   if (!parse_opts("fuse", argc, argv, valued, flags, &o))
     return EXIT_USAGE;
@@ -64,7 +64,10 @@ int cmd_fuse(int argc, char **argv) {
   truce_fusion *f = NULL;
   int code = 0;
   uint64_t size = 0;
-  if ((rc = truce_fuse_new(NULL, &f))) {
+  truce_fuse_opts fo;
+  truce_fuse_defaults(&fo);
+  fo.reference = flag(&o, "--reference");
+  if ((rc = truce_fuse_new(&fo, &f))) {
     code = fail_rc(rc, "out of memory");
     goto out;
   }

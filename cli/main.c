@@ -141,7 +141,7 @@ static const command commands[] = {
     {"fuse", cmd_fuse, "fuse the observations of a period into incidents",
      "usage: truce fuse DIR [--from TIME] [--to TIME]\n"
      "                  [--format jsonl|csv|geojson|text] [--index PATH]\n"
-     "                  [--no-index]\n"
+     "                  [--no-index] [--reference]\n"
      "\n"
      "Groups the observations whose time lies in [--from, --to) (dates or\n"
      "RFC 3339 times; default: all) into incidents by space and time, using\n"
@@ -151,7 +151,11 @@ static const command commands[] = {
      "ellipse and a confidence from its independent sources. The same log\n"
      "and period always give the same incidents and ids (docs/fusion.md).\n"
      "Unless --no-index, first brings the derived index (default\n"
-     "DIR/index/incidents.sqlite) up to date with the whole log.\n"},
+     "DIR/index/incidents.sqlite) up to date with the whole log.\n"
+     "--reference fuses by the reference path instead: every incident\n"
+     "tried for every observation, without the fast path's shortcuts. It\n"
+     "must print the same incidents; it is slow (time in the square of\n"
+     "the observations), for checking a period's result.\n"},
     {"reindex", cmd_reindex, "rebuild the incident index from the log",
      "usage: truce reindex DIR [--index PATH]\n"
      "\n"

@@ -228,6 +228,14 @@ expect 0 '3 rows: 1 imported, 1 refused, 1 already in the log;' -- import firms 
 # truce fuse, reindex, incidents: the FIRMS rows as incidents; --bbox
 # finds those in the box only (across 180: none), and refuses a non-box.
 expect 0 'observations fused into [0-9]+ incidents' -- fuse "$L" --from "$YDAY" --format text
+# --reference: the same incidents by the reference path
+checks=$((checks + 1))
+"$T" fuse "$L" --from "$YDAY" --format jsonl --no-index >"$W/fast.jsonl" 2>/dev/null
+"$T" fuse "$L" --from "$YDAY" --format jsonl --no-index --reference >"$W/ref.jsonl" 2>/dev/null
+if [ ! -s "$W/fast.jsonl" ] || ! cmp -s "$W/fast.jsonl" "$W/ref.jsonl"; then
+  fails=$((fails + 1))
+  echo "FAIL: fuse --reference printed other incidents than fuse"
+fi
 expect 0 'rebuilt from' -- reindex "$L"
 expect 0 '"lat":48\.11234[0-9]*,"lon":37\.90321' -- incidents "$L" --bbox 37.85,48.05,38,48.2 --from "$YDAY"
 checks=$((checks + 1))

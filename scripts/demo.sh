@@ -172,6 +172,15 @@ step "Fuse the day's observations into incidents (the last few shown)"
 run_to "$DEMO/incidents.txt" fuse "$LOG" --from 2026-11-01 --to 2026-11-02 --format text
 tail -4 "$DEMO/incidents.txt"
 
+step "Check the fusion: the reference path (every incident tried for every observation) agrees"
+run_to "$DEMO/incidents-reference.txt" fuse "$LOG" --from 2026-11-01 --to 2026-11-02 --format text --reference --no-index
+if cmp -s "$DEMO/incidents.txt" "$DEMO/incidents-reference.txt"; then
+  echo "the same $(wc -l <"$DEMO/incidents.txt") incidents, byte for byte"
+else
+  echo "truce demo: the reference path gives other incidents (diff \$DEMO/incidents.txt \$DEMO/incidents-reference.txt)" >&2
+  exit 1
+fi
+
 step "Assess the day: one finding per incident, with all its observations as evidence"
 run_to "$DEMO/sim-findings.jsonl" assess "$LOG" --terms sim-1 --from 2026-11-01 --to 2026-11-02 --format jsonl
 
