@@ -91,6 +91,7 @@ typedef struct scene {
   truce_obs *obs;
   unsigned *src;
   size_t n;
+  truce_fuse_opts opt; /* the fusion's settings (scene_make) */
 } scene;
 
 static void scene_free(scene *sc) {
@@ -99,13 +100,23 @@ static void scene_free(scene *sc) {
   memset(sc, 0, sizeof *sc);
 }
 
-/* Make the bytes into a scene: the first byte picks the place, then
- * SCENE_OBS_BYTES per observation (a last partial one is left out).
- * TRUCE_ENOMEM or OK. */
+/* Make the bytes into a scene: the first byte picks the place (its low
+ * three bits, modulo 6) and the settings the shortcuts' bounds are
+ * drawn from (the others: k_sigma 3, 1, 2 or 5; the time slack 30 s,
+ * none, 5 s or 2 minutes; a line of sight's range 20 or 50 km; 0 gives
+ * the defaults), then SCENE_OBS_BYTES per observation (a last partial
+ * one is left out). TRUCE_ENOMEM or OK. */
 static truce_err scene_make(const uint8_t *data, size_t size, scene *sc) {
   memset(sc, 0, sizeof *sc);
   scene_in in = {data, size, 0};
-  const double *place = scene_place[scene_u8(&in) % 6];
+  unsigned b = scene_u8(&in);
+  const double *place = scene_place[(b & 7) % 6];
+  static const double ks[4] = {3, 1, 2, 5}, slack[4] = {30000, 0, 5000,
+                                                          120000};
+  truce_fuse_defaults(&sc->opt);
+  sc->opt.k_sigma = ks[b >> 3 & 3];
+  sc->opt.time_slack_ms = slack[b >> 5 & 3];
+  sc->opt.los_range_m = b & 0x80 ? 50000 : 20000;
   size_t count = (size - (size ? 1 : 0)) / SCENE_OBS_BYTES;
   if (count > SCENE_OBS_MAX)
     count = SCENE_OBS_MAX;

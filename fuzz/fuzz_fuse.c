@@ -2,7 +2,8 @@
  * fuzz_fuse.c: libFuzzer target for fusion (truce_fuse_*).
  *
  * The bytes become a scene (fuse_scene.h): observations of a few events,
- * close in space and time, of every kind. Then three fusions of it must
+ * close in space and time, of every kind, and the fusion's settings.
+ * Then three fusions of it must
  * give the same incidents, byte for byte in their JSON lines:
  *   - the fast path, the observations added in the scene's order;
  *   - the fast path, added in the reverse order (the result depends only
@@ -51,8 +52,7 @@ static void dump_checked(truce_fusion *f, truce_buf *out, size_t n,
 
 static void fuse(const scene *sc, bool reversed, bool reference,
                  truce_buf *out, unsigned *seen) {
-  truce_fuse_opts op;
-  truce_fuse_defaults(&op);
+  truce_fuse_opts op = sc->opt;
   op.reference = reference;
   truce_fusion *f = NULL;
   if (truce_fuse_new(&op, &f) != TRUCE_OK)

@@ -1085,7 +1085,10 @@ TEST(test_triangulation_floor) {
 static void fuse_path(const score_input *sim, const scene *sc, bool reference,
                       truce_buf *out) {
   truce_fuse_opts op;
-  truce_fuse_defaults(&op);
+  if (sc)
+    op = sc->opt;
+  else
+    truce_fuse_defaults(&op);
   op.reference = reference;
   truce_fusion *f = NULL;
   CHECK_OK(truce_fuse_new(&op, &f));
@@ -1101,9 +1104,10 @@ static void fuse_path(const score_input *sim, const scene *sc, bool reference,
 /* The fast path (the grid, the time blocks, the early exits) finds the
  * same incidents as trying every incident for every observation: on the
  * simulator's scenario, and on random scenes (fuse_scene.h) at each of
- * its places (the antimeridian, 70 degrees, a pole...), whose events are
- * close enough in space and time that most observations meet several
- * incidents. fuzz_fuse does the same with the fuzzer's scenes. */
+ * its places (the antimeridian, 70 degrees, a pole...), with random
+ * settings (k_sigma, time slack, range), whose events are close enough
+ * in space and time that most observations meet several incidents.
+ * fuzz_fuse does the same with the fuzzer's scenes. */
 TEST(test_reference_same_incidents) {
   truce_buf a, r;
   truce_buf_init(&a, 1 << 26);
@@ -1122,7 +1126,7 @@ TEST(test_reference_same_incidents) {
       size_t len = 1 + nobs * SCENE_OBS_BYTES;
       for (size_t i = 0; i < len; i++)
         bytes[i] = (uint8_t)(rnd() >> 56);
-      bytes[0] = (uint8_t)place;
+      bytes[0] = (uint8_t)((bytes[0] & 0xF8) | place); /* random settings */
       scene sc;
       CHECK_OK(scene_make(bytes, len, &sc));
       fuse_path(NULL, &sc, false, &a);
