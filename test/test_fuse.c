@@ -303,6 +303,7 @@ static void grouped_about(double lon0, uint64_t s0, truce_buf *out) {
     CHECK(0);
     return;
   }
+  uint64_t run_seed = seed; /* the run's (TRUCE_TEST_SEED), given back */
   seed = s0;
   for (int i = 0; i < N; i++) {
     snprintf(names[i], sizeof names[i], "%s-%d", i % 3 ? "camera" : "patrol",
@@ -334,6 +335,7 @@ static void grouped_about(double lon0, uint64_t s0, truce_buf *out) {
     h[i].source = names[i];
     h[i].json = js[i];
   }
+  seed = run_seed;
   truce_fusion *f = fuse_hand(h, N, NULL);
   free(h);
   free(js);
