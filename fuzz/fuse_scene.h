@@ -4,7 +4,8 @@
  * bytes): observations of a few events, close in space and time so that
  * they meet, of every kind fusion treats apart (precise and imprecise
  * points, windows, regions from a bearing and a range, lines of sight,
- * heard and seen, times in seconds and in whole minutes, weapons), over
+ * heard and seen, times in seconds and in whole minutes, weapons and
+ * their systems, directions of fire, counts beyond 65,534), over
  * one of several places (mid latitudes, by the antimeridian, near 70
  * degrees, the equator, by a pole).
  *
@@ -166,7 +167,19 @@ static truce_err scene_make(const uint8_t *data, size_t size, scene *sc) {
     if ((b0 >> 5 & 7) == 6) { /* weapon_seen: one of three classes */
       static const truce_weapon_class wc[3] = {
           TRUCE_WEAPON_ARTILLERY, TRUCE_WEAPON_TANK, TRUCE_WEAPON_MLRS};
+      static const char *const sys[3][2] = {
+          {"2S1", "2S19"}, {"T-72", "T-72B"}, {"BM-21", "BM-21 Grad"}};
       o->weapon = wc[extra8 % 3];
+      if (extra8 & 4) /* and a system (two names may be one system) */
+        snprintf(o->system, sizeof o->system, "%s",
+                 sys[extra8 % 3][extra8 >> 3 & 1]);
+    }
+    if (extra8 == 255) /* a count beyond the record's 16 bits */
+      o->count = 70000;
+    if (b1 & 0x80) { /* the direction the fire came from, seen */
+      o->has_fire = 1;
+      o->fire_from_deg = (double)(bear16 ^ 0x5555) / 65536 * 360;
+      o->fire_spread_deg = 1 + spread8 % 20;
     }
     /* where: near the event (a point's error within its uncertainty; a
      * bearing from an observer 1-19 km away, off by up to its spread) */
