@@ -572,6 +572,14 @@ static void synth(truce_buf *b, size_t n) {
                       "lnh"[i % 3], i % 50, i % 10, i % 2 ? 'D' : 'N');
 }
 
+/* b (initialised here, up to max bytes) holds n synthetic rows (synth),
+ * written to the fixture's file. */
+static void synth_file(const fixture *f, truce_buf *b, size_t max, size_t n) {
+  truce_buf_init(b, max);
+  synth(b, n);
+  CHECK(write_file(f->file, b->data, b->len));
+}
+
 /* Every observation in the log naming this file: how often each row. */
 static void rows_in_log(truce_log *log, const uint8_t sha[32],
                         unsigned *count, size_t maxrow, size_t *total) {
@@ -612,9 +620,7 @@ TEST(log_import_and_again) {
   if (!setup(&f, "again", true))
     return;
   truce_buf b;
-  truce_buf_init(&b, 16 << 20);
-  synth(&b, 10000);
-  CHECK(write_file(f.file, b.data, b.len));
+  synth_file(&f, &b, 16 << 20, 10000);
   uint64_t size0 = 0;
   truce_log_size(f.log, &size0);
   truce_import_stats st;
@@ -685,9 +691,8 @@ TEST(log_import_box) {
   if (!setup(&f, "box", true))
     return;
   truce_buf b;
-  truce_buf_init(&b, 16 << 20);
-  synth(&b, 10000); /* row i: 46 + (i % 4000) / 1000 N, 30 + i / 4000 / 100 E */
-  CHECK(write_file(f.file, b.data, b.len));
+  /* row i: 46 + (i % 4000) / 1000 N, 30 + i / 4000 / 100 E */
+  synth_file(&f, &b, 16 << 20, 10000);
   uint8_t sha[32];
   truce_sha256(b.data, b.len, sha);
   truce_import_opts io;
@@ -818,9 +823,7 @@ TEST(log_interrupted_import) {
   if (!setup(&f, "partial", true))
     return;
   truce_buf b;
-  truce_buf_init(&b, 16 << 20);
-  synth(&b, 9000);
-  CHECK(write_file(f.file, b.data, b.len));
+  synth_file(&f, &b, 16 << 20, 9000);
   got g;
   memset(&g, 0, sizeof g);
   truce_import_cb cb = callbacks(&g);
@@ -968,9 +971,7 @@ TEST(log_allocation_failures) {
   if (!setup(&f, "alloc", true))
     return;
   truce_buf b;
-  truce_buf_init(&b, 1 << 20);
-  synth(&b, 50);
-  CHECK(write_file(f.file, b.data, b.len));
+  synth_file(&f, &b, 1 << 20, 50);
   int failures = 0;
   truce_import_stats st;
   for (uint64_t n = 1; n < 2000; n++) {
