@@ -2750,6 +2750,52 @@ static int tie_cite(const truce_fusion *f, uint32_t a, uint32_t b) {
   return cmp_cite(&f->obs[a], &f->obs[b]);
 }
 
+/* v[0..n) by tie, by insertion: for a few (runs of equal keys are
+ * mostly short, and usually come in order already: one comparison
+ * each). */
+static void sort_short(const truce_fusion *f, uint32_t *v, size_t n,
+                       tie_fn tie) {
+  for (size_t a = 1; a < n; a++)
+    for (size_t b = a; b > 0 && tie(f, v[b], v[b - 1]) < 0; b--) {
+      uint32_t t = v[b];
+      v[b] = v[b - 1];
+      v[b - 1] = t;
+    }
+}
+
+/* A run longer than this is merge-sorted (sort_ties): thousands of
+ * observations at one time and class, added out of citation order, took
+ * time in the square of their number by insertion. */
+#define TIE_RUN_SHORT 32
+
+/* v[0..n) by tie, by merging (tmp: n places): sorted runs of
+ * TIE_RUN_SHORT, then merged pairwise, back and forth between v and
+ * tmp. tie is a total order (citations are unique), so the result is
+ * the one insertion gives. */
+static void sort_ties(const truce_fusion *f, uint32_t *v, size_t n,
+                      uint32_t *tmp, tie_fn tie) {
+  for (size_t i = 0; i < n; i += TIE_RUN_SHORT)
+    sort_short(f, v + i, n - i < TIE_RUN_SHORT ? n - i : TIE_RUN_SHORT, tie);
+  uint32_t *src = v, *dst = tmp;
+  for (size_t w = TIE_RUN_SHORT; w < n; w *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t a = lo, b = mid, o = lo;
+      while (a < mid && b < hi)
+        dst[o++] = tie(f, src[b], src[a]) < 0 ? src[b++] : src[a++];
+      while (a < mid)
+        dst[o++] = src[a++];
+      while (b < hi)
+        dst[o++] = src[b++];
+    }
+    uint32_t *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v)
+    memcpy(v, src, n * sizeof *v);
+}
+
 static truce_err sort_keyed(truce_fusion *f, uint64_t *k, uint32_t *v,
                             size_t n, tie_fn tie) {
   if (n < 2)
@@ -2808,12 +2854,15 @@ static truce_err sort_keyed(truce_fusion *f, uint64_t *k, uint32_t *v,
   for (size_t i = 0, e; i < n; i = e) {
     for (e = i + 1; e < n && k[e] == k[i]; e++)
       ;
-    for (size_t a = i + 1; a < e; a++)
-      for (size_t b = a; b > i && tie(f, v[b], v[b - 1]) < 0; b--) {
-        uint32_t t = v[b];
-        v[b] = v[b - 1];
-        v[b - 1] = t;
-      }
+    if (e - i > TIE_RUN_SHORT) {
+      /* the radix arrays are spent: the scratch buffer is free */
+      uint32_t *tmp = scratch(f, (e - i) * sizeof *tmp);
+      if (!tmp)
+        return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+      sort_ties(f, v + i, e - i, tmp, tie);
+    } else {
+      sort_short(f, v + i, e - i, tie);
+    }
   }
   return TRUCE_OK;
 }

@@ -1151,6 +1151,79 @@ TEST(test_reference_same_incidents) {
 
 /* ---- determinism ---- */
 
+/* Observations that share their time and size class, and so their sort
+ * keys: news reports of one day, a thousand and more, fused from the
+ * order given (order: 0 citation order, 1 reversed, 2 and up shuffled
+ * by the run's seed). */
+#define TIES_N 3000
+static void fuse_ties(int order, truce_buf *out, size_t *ninc) {
+  size_t *perm = malloc(TIES_N * sizeof *perm);
+  truce_fusion *f = NULL;
+  CHECK_OK(truce_fuse_new(NULL, &f));
+  if (!f || !perm) {
+    free(perm);
+    truce_fuse_free(f);
+    return;
+  }
+  for (size_t i = 0; i < TIES_N; i++)
+    perm[i] = order == 1 ? TIES_N - 1 - i : i;
+  for (size_t i = TIES_N - 1; order >= 2 && i > 0; i--) {
+    size_t j = (size_t)(rnd() % (i + 1)), t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  truce_source s;
+  mksrc("news-1", TRUCE_MEANS_REPORT, 0.5, &s);
+  uint32_t sid;
+  CHECK_OK(truce_fuse_source(f, &s, &sid));
+  for (size_t k = 0; k < TIES_N; k++) {
+    size_t i = perm[k];
+    truce_obs o;
+    memset(&o, 0, sizeof o);
+    o.what = TRUCE_WHAT_EXPLOSION;
+    o.count = 1;
+    o.t_ms = o.t_end_ms = 1745020800000; /* 19 April 2025, whole day */
+    o.precision_s = 86400;
+    o.where_kind = TRUCE_WHERE_POINT;
+    o.means = TRUCE_MEANS_REPORT;
+    o.uncertainty_m = 2000;
+    /* 60 x 50 places 550 m apart (north) and 3.7 km (east): incidents
+     * depend on which report seeds them, so on the order */
+    o.lat_deg = 48.0 + (double)(i % 60) * 0.005;
+    o.lon_deg = 37.0 + (double)(i / 60) * 0.05;
+    CHECK_OK(truce_fuse_add(f, &o, 100 + i / 256, (uint32_t)(i % 256), sid));
+  }
+  CHECK_MSG(truce_fuse_run(f) == TRUCE_OK, "%s", truce_fuse_errmsg(f));
+  *ninc = truce_fuse_count(f);
+  dump(f, out);
+  truce_fuse_free(f);
+  free(perm);
+}
+
+/* Long runs of equal keys are merge-sorted by citation (insertion took
+ * time in the square of a run: 40,000 such reports shuffled took 31 s
+ * against 0.2 s in order): in every order the same incidents. */
+TEST(test_many_ties_any_order) {
+  truce_buf first, d;
+  truce_buf_init(&first, 1 << 24);
+  truce_buf_init(&d, 1 << 24);
+  size_t n0 = 0;
+  fuse_ties(0, &first, &n0);
+  /* many incidents, all of one time: their own sort has long ties too */
+  CHECK_MSG(n0 > 100 && n0 < TIES_N, "%zu incidents", n0);
+  for (int order = 1; order < 5; order++) {
+    size_t n = 0;
+    d.len = 0;
+    fuse_ties(order, &d, &n);
+    CHECK_MSG(n == n0 && d.len == first.len &&
+                  memcmp(d.data, first.data, d.len) == 0,
+              "order %d: %zu incidents, not the same as in citation order "
+              "(%zu)", order, n, n0);
+  }
+  truce_buf_release(&first);
+  truce_buf_release(&d);
+}
+
 TEST(test_shuffled_same_incidents) {
   if (!sim_in)
     SKIP("the simulator's scenario did not load");
@@ -1613,6 +1686,7 @@ int main(void) {
   RUN(test_sim_default_floors);
   RUN(test_sim_false_reports_alone);
   RUN(test_shuffled_same_incidents);
+  RUN(test_many_ties_any_order);
   RUN(test_reference_same_incidents);
   RUN(test_index_round_trip);
   RUN(test_index_fire_and_schema);
