@@ -2766,7 +2766,9 @@ static void sort_short(const truce_fusion *f, uint32_t *v, size_t n,
 /* A run longer than this is merge-sorted (sort_ties): thousands of
  * observations at one time and class, added out of citation order, took
  * time in the square of their number by insertion. */
+#ifndef TIE_RUN_SHORT /* (a fuzzing build may set it lower) */
 #define TIE_RUN_SHORT 32
+#endif
 
 /* v[0..n) by tie, by merging (tmp: n places): sorted runs of
  * TIE_RUN_SHORT, then merged pairwise, back and forth between v and
