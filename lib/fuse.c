@@ -1184,9 +1184,10 @@ static void bucket_range(const truce_fusion *f, int grid, int64_t t0,
     *b1 = *b0 + 512;
 }
 
-/* The reference path's search (truce_fuse_opts.reference): every
- * incident filed in `grid`, whatever its cells and time buckets, once
- * each; the visit functions decide. */
+/* The reference path's search (truce_fuse_opts.reference), in place of
+ * grid_has_time and the grid's searches: every incident filed in
+ * `grid`, whatever its cells and time buckets, once each; the visit
+ * functions decide. */
 static void visit_all(truce_fusion *f, int grid, visit_fn fn, void *ctx) {
   uint32_t stamp = ++f->stamp;
   for (size_t e = 0; e < f->nent; e++) {
@@ -1201,10 +1202,6 @@ static void visit_all(truce_fusion *f, int grid, visit_fn fn, void *ctx) {
 static void grid_visit(truce_fusion *f, int grid, double lat, double lon,
                        double reach_m, int64_t t0, int64_t t1, visit_fn fn,
                        void *ctx) {
-  if (f->opt.reference) {
-    visit_all(f, grid, fn, ctx);
-    return;
-  }
   /* the cells that meet the square of side 2 reach_m around the point
    * (a bound on the work: reaches beyond 64 cells are not searched) */
   int64_t x0, y0, x1, y1;
@@ -1322,10 +1319,6 @@ static bool band_keeps(const band *q, const band_cells *g, int64_t x,
 static void grid_visit_rows(truce_fusion *f, int grid, const rows *r,
                             const band *q, int64_t t0, int64_t t1,
                             visit_fn fn, void *ctx) {
-  if (f->opt.reference) {
-    visit_all(f, grid, fn, ctx);
-    return;
-  }
   int64_t b0, b1;
   bucket_range(f, grid, t0, t1, &b0, &b1);
   band_cells g;
@@ -1393,10 +1386,6 @@ static int64_t ceil_i64(double x) { return -floor_i64(-x); }
 static void grid_visit_band(truce_fusion *f, int grid, const band *q,
                             int64_t t0, int64_t t1, visit_fn fn,
                             void *ctx) {
-  if (f->opt.reference) {
-    visit_all(f, grid, fn, ctx);
-    return;
-  }
   int64_t b0, b1;
   bucket_range(f, grid, t0, t1, &b0, &b1);
   band_cells g;
@@ -1746,10 +1735,13 @@ static truce_err join_or_seed(truce_fusion *f, uint32_t oi) {
      * region's centre within its greatest distance of the observer */
     int64_t t0 =
         o->t0 - heard_back_ms(o, ((double)o->dmax + reach) * 1.01 + 1);
-    if (!f->ngrid[grid] ||
-        (!f->opt.reference && !grid_has_time(f, grid, t0, o->t1)))
+    if (!f->ngrid[grid])
       continue;
-    grid_visit(f, grid, o->lat, o->lon, reach, t0, o->t1, visit_located, &b);
+    if (f->opt.reference)
+      visit_all(f, grid, visit_located, &b);
+    else if (grid_has_time(f, grid, t0, o->t1))
+      grid_visit(f, grid, o->lat, o->lon, reach, t0, o->t1, visit_located,
+                 &b);
   }
   truce_err rc = TRUCE_OK;
   if (b.inc == UINT32_MAX)
@@ -1779,8 +1771,13 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
   /* an anchor it joins lies within range (visit_los) */
   int64_t t0 = o->t0 - heard_back_ms(o, range);
   for (int grid = 0; grid < NGRID; grid++) {
-    if (!f->ngrid[grid] ||
-        (!f->opt.reference && !grid_has_time(f, grid, t0, o->t1)))
+    if (!f->ngrid[grid])
+      continue;
+    if (f->opt.reference) {
+      visit_all(f, grid, visit_los, &b);
+      continue;
+    }
+    if (!grid_has_time(f, grid, t0, o->t1))
       continue;
     /* along the line of sight, in steps of half a cell, the cells that
      * reach across it as far as an incident could lie off it there */
