@@ -225,7 +225,9 @@ static int run(size_t n, uint64_t seed, const char *points,
     }
   }
   double walk = now_s() - a;
-  printf("fuse: %zu observations (generated and added in %.2f s)\n", n, gen);
+  printf("fuse: %zu observations (generated three times, the points written "
+         "once and added once, in %.2f s)\n",
+         n, gen);
   printf("  truce fuse: %.3f s CPU (adding %.3f s: regions of bearings; "
          "grouping %.3f s CPU, %.3f s wall): %.0f observations/s (CPU); "
          "%zu incidents (%zu triangulated); reading them back %.3f s\n",
