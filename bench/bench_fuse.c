@@ -194,14 +194,14 @@ static int run(size_t n, uint64_t seed, const char *points,
       }
     }
   }
-  if (pass == 2)
+  if (pass == 2) {
     add_cpu = cpu_s() - c0 - gen_cpu;
-  else if (pass == 1)
+  } else if (pass == 1) {
     gen_cpu = cpu_s() - c0;
-  }
-  if (fclose(pf) != 0) {
+  } else if (fclose(pf) != 0) { /* written out before the timed passes */
     perror(points);
     return 1;
+  }
   }
   double gen = now_s() - gen_start;
   long rss0 = maxrss_kb();
