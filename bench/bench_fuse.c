@@ -18,8 +18,9 @@
  *       fusion changed its results.
  *   bench_fuse quality
  *       fuses the simulator's default scenario and prints the quality
- *       floors (precision, recall, merges, triangulation error) as
- *       test_fuse asserts them, and the firing positions' error: on the
+ *       floors (precision, recall, merges, triangulation error, events
+ *       split) as test_fuse asserts them, and the firing positions'
+ *       error: on the
  *       default scenario, and over the scenarios of seeds 1-30 (the
  *       default scenario alone has too few to measure); then the same
  *       scenarios with three times the false reports (3%).
@@ -286,6 +287,9 @@ static void print_scenario(const char *name, const score_result *r) {
   printf("  recall %.4f (floor 0.95); merges of events > 2 km or 10 min "
          "apart: %zu (floor 0)\n",
          r->recall, r->merges);
+  printf("  events split over two or more incidents: %zu (%zu incidents "
+         "beyond one each)\n",
+         r->split_events, r->split_extra);
   printf("  triangulated %zu, median error %.0f m (floor 300 m at +-2 "
          "degrees)\n",
          r->ntri, r->tri_median_m);
@@ -301,7 +305,7 @@ static void print_scenario(const char *name, const score_result *r) {
 static truce_err over_seeds(const char *dir, double rate, int fire,
                             char *err) {
   size_t located = 0, n = 0, inside = 0, cap = 0, merges = 0, wrong = 0,
-         below = 0;
+         below = 0, split = 0, extra = 0;
   double *all = NULL, psum = 0, pmin = 1, rmin = 1;
   truce_err rc = TRUCE_OK;
   for (uint64_t seed = 1; !rc && seed <= SEEDS; seed++) {
@@ -314,6 +318,8 @@ static truce_err over_seeds(const char *dir, double rate, int fire,
     below += r.precision < 0.95;
     merges += r.merges;
     wrong += r.wrong_other;
+    split += r.split_events;
+    extra += r.split_extra;
     if (fire && n + r.nfire > cap) {
       size_t nc = 2 * (n + r.nfire) + 64;
       double *p = realloc(all, nc * sizeof *p);
@@ -334,8 +340,10 @@ static truce_err over_seeds(const char *dir, double rate, int fire,
   if (!rc) {
     printf("  over seeds 1-%d: precision over all incidents mean %.4f, "
            "lowest %.4f, %zu below 0.95; lowest recall %.4f; merges %zu; "
-           "wrong incidents other than a lone false report %zu\n",
-           SEEDS, psum / SEEDS, pmin, below, rmin, merges, wrong);
+           "wrong incidents other than a lone false report %zu; events "
+           "split %zu (%zu incidents beyond one each)\n",
+           SEEDS, psum / SEEDS, pmin, below, rmin, merges, wrong, split,
+           extra);
     if (fire) {
       double med = score_median(all, n);
       printf("  over seeds 1-%d: firing positions %zu (%zu scored), median "

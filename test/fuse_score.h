@@ -16,6 +16,9 @@
  *   incidents are counted as lone false reports and the others;
  * - recall = observed events that are the majority event of some correct
  *   incident / observed events;
+ * - a split event is one that is the majority event of two or more
+ *   correct incidents (its reports not brought together: precision and
+ *   recall do not see it); counted, with the incidents beyond one each;
  * - a merge is an incident holding observations of two true events more
  *   than 2 km or 10 minutes apart (gap between their spans);
  * - triangulation error: for correct triangulated incidents, the
@@ -57,6 +60,8 @@ typedef struct score_result {
   size_t ncorroborated, correct_corroborated;
   size_t lone_false;     /* wrong incidents that are one false report */
   size_t wrong_other;    /* every other wrong incident */
+  size_t split_events;   /* events that are the majority of 2+ incidents */
+  size_t split_extra;    /* ... their incidents beyond the first */
   size_t nfire_located;  /* incidents with a firing position */
   size_t nfire;          /* ... correct, whose event has one: scored */
   size_t nfire_inside;   /* ... whose true position is in the ellipse */
@@ -261,7 +266,7 @@ static truce_err score_fusion(const score_input *in, truce_fusion *f,
   r->nobs = in->nobs;
   r->nincidents = truce_fuse_count(f);
   size_t nev = truce_sim_truth_nevents(in->truth);
-  unsigned char *found = calloc(nev ? nev : 1, 1);
+  uint32_t *found = calloc(nev ? nev : 1, sizeof *found); /* incidents */
   double *errs = calloc(r->nincidents ? r->nincidents : 1, sizeof *errs);
   double *ferrs = calloc(r->nincidents ? r->nincidents : 1, sizeof *ferrs);
   int64_t *evs = calloc(in->nobs ? in->nobs : 1, sizeof *evs);
@@ -305,7 +310,7 @@ static truce_err score_fusion(const score_input *in, truce_fusion *f,
     if (cand >= 0 && 2 * cnt > n) {
       r->correct++;
       r->correct_corroborated += c.nsources >= 2;
-      found[cand] = 1;
+      found[cand]++;
       const truce_sim_event *e = truce_sim_truth_event(in->truth, (size_t)cand);
       if (c.triangulated) {
         double d;
@@ -371,8 +376,11 @@ static truce_err score_fusion(const score_input *in, truce_fusion *f,
       fprintf(stderr, "\n");
     }
   }
-  for (size_t e = 0; e < nev; e++)
-    r->matched_events += found[e];
+  for (size_t e = 0; e < nev; e++) {
+    r->matched_events += found[e] > 0;
+    r->split_events += found[e] > 1;
+    r->split_extra += found[e] > 1 ? found[e] - 1 : 0;
+  }
   r->precision = r->nincidents ? (double)r->correct / (double)r->nincidents : 1;
   r->precision_corroborated =
       r->ncorroborated
