@@ -20,10 +20,9 @@
  *       fuses the simulator's default scenario and prints the quality
  *       floors (precision, recall, merges, triangulation error, events
  *       split) as test_fuse asserts them, and the firing positions'
- *       error: on the
- *       default scenario, and over the scenarios of seeds 1-30 (the
- *       default scenario alone has too few to measure); then the same
- *       scenarios with three times the false reports (3%).
+ *       error: on the default scenario, and over the scenarios of seeds
+ *       1-30 (the default scenario alone has too few to measure); then
+ *       the same scenarios with three times the false reports (3%).
  *
  * The peak resident memory is the process's (getrusage), measured after
  * generation (which keeps nothing but the points file) and fusion.
