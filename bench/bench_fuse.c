@@ -136,72 +136,75 @@ static int run(size_t n, uint64_t seed, const char *points,
    * writing, tens of milliseconds, against adding.) */
   double gen_start = now_s(), add_cpu = 0, gen_cpu = 0;
   for (int pass = 0; pass < 3; pass++) {
-  rs = seed;
-  made = pos = 0;
-  entry = 0;
-  double c0 = cpu_s();
-  while (made < n) {
-    double elat = lat0 + unif() * 200000 / my, elon = lon0 + unif() * 300000 / mx;
-    int64_t et = t0 + (int64_t)(unif() * 30 * 86400e3);
-    int k = 1 + (int)(rnd() % 7); /* 1..7 observations, 4 on average */
-    /* by k different sources (an observer reports an event once): from
-     * a random one, in a random odd step round the 64 */
-    uint64_t s0 = rnd() % 64, step = 1 + 2 * (rnd() % 32);
-    for (int j = 0; j < k && made < n; j++, made++) {
-      double r = unif();
-      o.what = j % 3 ? TRUCE_WHAT_EXPLOSION : TRUCE_WHAT_UNDETERMINED_EXPLOSION;
-      o.count = 1 + (uint32_t)(rnd() % 20);
-      o.t_ms = o.t_end_ms = et + (int64_t)(gauss() * 5000);
-      o.precision_s = r < 0.6 ? 1 : 60;
-      double clat, clon;
-      if (r < 0.6) {
-        o.where_kind = TRUCE_WHERE_POINT;
-        o.means = TRUCE_MEANS_CAMERA;
-        o.uncertainty_m = 50 + unif() * 250;
-        double s = o.uncertainty_m / 2;
-        o.lat_deg = clat = elat + gauss() * s / my;
-        o.lon_deg = clon = elon + gauss() * s / mx;
-      } else {
-        o.where_kind = TRUCE_WHERE_BEARING;
-        o.means = TRUCE_MEANS_AUDIO;
-        double az = unif() * 360, d = 2000 + unif() * 6000;
-        o.lat_deg = elat - d * cos(az * DEG) / my; /* observer */
-        o.lon_deg = elon - d * sin(az * DEG) / mx;
-        bool range = r < 0.85;
-        o.bearing_spread_deg = range ? 5 : 2;
-        o.bearing_deg = fmod(az + gauss() * o.bearing_spread_deg / 2 + 720, 360);
-        o.dist_min_m = range ? d * 0.7 : 0;
-        o.dist_max_m = range ? d * 1.3 : 0;
-        clat = range ? elat : o.lat_deg;
-        clon = range ? elon : o.lon_deg;
-      }
-      double ll[2] = {clat * DEG, clon * DEG};
-      if (pass == 0 && fwrite(ll, sizeof ll, 1, pf) != 1) {
-        perror(points);
-        return 1;
-      }
-      uint32_t src = sid[(s0 + (uint64_t)j * step) % 64];
-      truce_err rc = pass == 2
-                         ? truce_fuse_add(f, &o, entry, (uint32_t)pos, src)
-                         : TRUCE_OK;
-      if (rc) {
-        fprintf(stderr, "add: %s\n", truce_fuse_errmsg(f));
-        return 1;
-      }
-      if (++pos == 256) {
-        pos = 0;
-        entry++;
+    rs = seed;
+    made = pos = 0;
+    entry = 0;
+    double c0 = cpu_s();
+    while (made < n) {
+      double elat = lat0 + unif() * 200000 / my,
+             elon = lon0 + unif() * 300000 / mx;
+      int64_t et = t0 + (int64_t)(unif() * 30 * 86400e3);
+      int k = 1 + (int)(rnd() % 7); /* 1..7 observations, 4 on average */
+      /* by k different sources (an observer reports an event once): from
+       * a random one, in a random odd step round the 64 */
+      uint64_t s0 = rnd() % 64, step = 1 + 2 * (rnd() % 32);
+      for (int j = 0; j < k && made < n; j++, made++) {
+        double r = unif();
+        o.what =
+            j % 3 ? TRUCE_WHAT_EXPLOSION : TRUCE_WHAT_UNDETERMINED_EXPLOSION;
+        o.count = 1 + (uint32_t)(rnd() % 20);
+        o.t_ms = o.t_end_ms = et + (int64_t)(gauss() * 5000);
+        o.precision_s = r < 0.6 ? 1 : 60;
+        double clat, clon;
+        if (r < 0.6) {
+          o.where_kind = TRUCE_WHERE_POINT;
+          o.means = TRUCE_MEANS_CAMERA;
+          o.uncertainty_m = 50 + unif() * 250;
+          double s = o.uncertainty_m / 2;
+          o.lat_deg = clat = elat + gauss() * s / my;
+          o.lon_deg = clon = elon + gauss() * s / mx;
+        } else {
+          o.where_kind = TRUCE_WHERE_BEARING;
+          o.means = TRUCE_MEANS_AUDIO;
+          double az = unif() * 360, d = 2000 + unif() * 6000;
+          o.lat_deg = elat - d * cos(az * DEG) / my; /* observer */
+          o.lon_deg = elon - d * sin(az * DEG) / mx;
+          bool range = r < 0.85;
+          o.bearing_spread_deg = range ? 5 : 2;
+          o.bearing_deg =
+              fmod(az + gauss() * o.bearing_spread_deg / 2 + 720, 360);
+          o.dist_min_m = range ? d * 0.7 : 0;
+          o.dist_max_m = range ? d * 1.3 : 0;
+          clat = range ? elat : o.lat_deg;
+          clon = range ? elon : o.lon_deg;
+        }
+        double ll[2] = {clat * DEG, clon * DEG};
+        if (pass == 0 && fwrite(ll, sizeof ll, 1, pf) != 1) {
+          perror(points);
+          return 1;
+        }
+        uint32_t src = sid[(s0 + (uint64_t)j * step) % 64];
+        truce_err rc = pass == 2
+                           ? truce_fuse_add(f, &o, entry, (uint32_t)pos, src)
+                           : TRUCE_OK;
+        if (rc) {
+          fprintf(stderr, "add: %s\n", truce_fuse_errmsg(f));
+          return 1;
+        }
+        if (++pos == 256) {
+          pos = 0;
+          entry++;
+        }
       }
     }
-  }
-  if (pass == 2) {
-    add_cpu = cpu_s() - c0 - gen_cpu;
-  } else if (pass == 1) {
-    gen_cpu = cpu_s() - c0;
-  } else if (fclose(pf) != 0) { /* written out before the timed passes */
-    perror(points);
-    return 1;
-  }
+    if (pass == 2) {
+      add_cpu = cpu_s() - c0 - gen_cpu;
+    } else if (pass == 1) {
+      gen_cpu = cpu_s() - c0;
+    } else if (fclose(pf) != 0) { /* written out before the timed passes */
+      perror(points);
+      return 1;
+    }
   }
   double gen = now_s() - gen_start;
   long rss0 = maxrss_kb();
