@@ -20,7 +20,9 @@
 # (its neighbour search grows faster than linearly); the output says so.
 # Both run FUSE_RUNS times (default 5), alternately, so that a neighbour
 # on the machine slows both alike; every run is printed, and the ratio is
-# of the medians (of CPU time). The first truce run also writes its
+# of the medians (of CPU time); the ratio of each side's least run is
+# printed beside it (the runs neighbours slowed least), not in
+# place of it. The first truce run also writes its
 # incidents (untimed) and prints their SHA-256: a change to fusion that
 # changes its results changes the hash. Then the quality floors on the
 # simulator's default scenario.
@@ -73,6 +75,8 @@ else:
           % (len(d), md, n / md, ", ".join("%.3f" % x for x in d)))
     print("  truce / DBSCAN throughput, medians: %.1fx (goal: 20x); run by run: %s"
           % (md / mt, ", ".join("%.1fx" % (b / a) for a, b in zip(t, d))))
+    print("  (the least run of each side, the runs neighbours on the machine slowed least: %.1fx)"
+          % (min(d) / min(t)))
 EOF
 
 echo "fuse: grouping observations into incidents, single thread; $RUNS runs of each, alternately"
