@@ -9,10 +9,13 @@
  * one of several places (mid latitudes, by the antimeridian, near 70
  * degrees, the equator, by a pole).
  *
- * The scene keeps inside the bounds the fast path puts on its work
- * (truce_fuse_opts.reference: reaches under 64 cells, spans under 512
- * time buckets, lines of sight within their 20 km), so the reference
- * path must give the same incidents for every scene.
+ * Some windows last days to centuries, and some points are placed only
+ * to within 1,000 km, past the bounds the fast path puts on its probes
+ * (a reach of 64 cells, 512 time buckets), which it then meets by
+ * reading every entry, and windows of weeks or more are filed at the
+ * grid's coarser levels of time: the reference path
+ * (truce_fuse_opts.reference) must give the same incidents for every
+ * scene.
  *
  * Depends only on the public header.
  */
@@ -157,7 +160,20 @@ static truce_err scene_make(const uint8_t *data, size_t size, scene *sc) {
       t -= ((t % 60000) + 60000) % 60000;
     o->t_ms = o->t_end_ms = t;
     static const uint32_t prec[4] = {0, 1, 60, 600};
-    if (b0 & 4) {
+    /* one window in 32: days to centuries (3, 10, 30 and 90 days; 1,
+     * 10, 100 and 900 years), the event inside it */
+    static const double long_days[8] = {3, 10, 30, 90, 365, 3650, 36500,
+                                        328500};
+    if ((b0 & 4) && time8 >= 248) {
+      int64_t len = (int64_t)(long_days[time8 - 248] * 86400e3);
+      o->is_window = 1;
+      o->t_ms = t - (int64_t)((double)len * (0.5 + 0.5 * u));
+      o->t_end_ms = o->t_ms + len;
+      if (o->t_ms < TRUCE_TIME_MIN_MS)
+        o->t_ms = TRUCE_TIME_MIN_MS;
+      if (o->t_end_ms >= TRUCE_TIME_END_MS)
+        o->t_end_ms = TRUCE_TIME_END_MS - 1;
+    } else if (b0 & 4) {
       o->is_window = 1;
       o->t_end_ms = t + (int64_t)(time8 % 8) * 900000 +
                     (b0 & 8 ? 0 : (int64_t)time8 * 1000);
@@ -186,7 +202,8 @@ static truce_err scene_make(const uint8_t *data, size_t size, scene *sc) {
     double sigma = 5 * pow(10, (double)size8 / 255 * 4); /* 5 m - 50 km */
     if ((b0 & 3) < 2) {
       o->where_kind = TRUCE_WHERE_POINT;
-      o->uncertainty_m = sigma;
+      /* (and one in 64 placed to within 1,000 km, the most allowed) */
+      o->uncertainty_m = (extra8 & 63) == 63 ? TRUCE_OBS_METRES_MAX : sigma;
       scene_move(elat[ev], elon[ev], u * sigma, v * sigma, &o->lat_deg,
                  &o->lon_deg);
     } else {

@@ -450,6 +450,13 @@ enum truce_where_kind {
 #define TRUCE_OBS_ID_MAX 64
 #define TRUCE_OBS_TEXT_MAX 512
 
+/* The ranges truce_obs_parse holds an observation to (docs/observation.md;
+ * truce_fuse_add refuses what lies outside them too): */
+#define TRUCE_OBS_PRECISION_MAX_S 31622400 /* precision_s: 366 days */
+#define TRUCE_OBS_METRES_MAX 1e6 /* uncertainty_m, dist_min_m, dist_max_m */
+#define TRUCE_OBS_CALIBRE_MAX_MM 2000.0 /* calibre_mm: (0, 2000], 0 unknown */
+#define TRUCE_OBS_COUNT_MAX 1000000 /* count: 1 to 1,000,000 */
+
 /* One observation: what one source saw or heard. The JSON form is in
  * docs/observation.md. Strings are NUL-terminated UTF-8. */
 typedef struct truce_obs {
@@ -524,7 +531,11 @@ truce_err truce_obs_parse(const char *json, size_t len, int64_t now_ms,
 truce_err truce_obs_format(const truce_obs *o, truce_buf *out);
 
 /* Times: RFC 3339 with offset ("2015-02-15T00:00:00+02:00"), "Z"
- * accepted; fractions of a second to the millisecond. */
+ * accepted; fractions of a second to the millisecond. The instant must
+ * lie in [TRUCE_TIME_MIN_MS, TRUCE_TIME_END_MS): 1900-01-01T00:00:00Z to
+ * 3000-01-01T00:00:00Z, in ms since 1970 (TRUCE_ERANGE otherwise). */
+#define TRUCE_TIME_MIN_MS INT64_C(-2208988800000)
+#define TRUCE_TIME_END_MS INT64_C(32503680000000)
 truce_err truce_time_parse(const char *s, size_t len, int64_t *t_ms);
 /* "2015-02-14T22:00:00Z", or with ".123" when not whole seconds. */
 void truce_time_format(int64_t t_ms, char out[32]);
@@ -1398,7 +1409,11 @@ truce_err truce_fuse_source(truce_fusion *f, const truce_source *s,
  * TRUCE_EEXIST at truce_fuse_run). Only what the fusion needs is kept
  * (a record of 104 bytes, and 20 more for what few observations say: a
  * direction of fire, a weapon, a count beyond 65,534), not the
- * observation. Not after truce_fuse_run. */
+ * observation. Not after truce_fuse_run. An observation outside the
+ * ranges truce_obs_parse holds observations to (TRUCE_OBS_*_MAX, the
+ * times TRUCE_TIME_MIN_MS..END, a window's end not before its start) is
+ * refused, TRUCE_EINVAL, its citation and field in the message, and
+ * nothing of it is kept. */
 truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
                          uint32_t pos, uint32_t source);
 

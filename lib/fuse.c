@@ -74,6 +74,25 @@
 #define MID_SPAN_MS (20 * 60 * 1000LL)
 #define COARSE_CELL_M 64000.0
 #define COARSE_SPAN_MS (24 * 3600 * 1000LL)
+/* Bounds on a search's probes: a reach of REACH_CELLS_MAX cells, and
+ * BUCKETS_MAX + 1 time buckets. A search past either reads the grid's
+ * entries instead (or, past the buckets only, probes them all where that
+ * costs less), so that it finds the same incidents (scanned). */
+#define REACH_CELLS_MAX 64
+#define BUCKETS_MAX 512
+/* Levels of time buckets: an anchor is filed in each of its grid's time
+ * buckets that its interval (and the slack) meets, unless they are more
+ * than LONG_BUCKETS (a window of weeks, months or years: ACLED's and
+ * UCDP's week and month precision, a report "since 2014"); then in the
+ * buckets of the lowest level that holds it in LONG_BUCKETS, a level's
+ * buckets 2^LEVEL_BITS times the span of the one's below (nested: a
+ * bucket of level L is 2^(L LEVEL_BITS) buckets of level 0). Without
+ * them a window of years would be filed hundreds of thousands of times,
+ * and two windows of weeks that overlap met once per bucket they share.
+ * A search probes at each level the grid has anchors at (levels[]) the
+ * buckets that hold its own (probes_levels). */
+#define LEVEL_BITS 3
+#define LONG_BUCKETS 8
 
 enum { K_POINT = 1, K_REGION = 2, K_LOS = 3 };
 enum { G_EXPLOSION = 1, G_FIRE, G_WEAPON, G_OTHER };
@@ -203,6 +222,7 @@ struct truce_fusion {
 #define TBITS 65536
   uint64_t tocc[NGRID][TBITS / 64];
   size_t ngrid[NGRID]; /* anchors in each grid */
+  unsigned levels[NGRID]; /* bit L: anchors filed at level L >= 1 */
   /* While run forms the incidents, in one block (ibuf: n incidents at
    * most, each observation alone; only what is used is touched): */
   uint32_t *oinc;   /* each observation's incident (by its place during
@@ -712,15 +732,107 @@ static truce_err intern_system(truce_fusion *f, const char *raw,
   return TRUCE_OK;
 }
 
+/* A number of an observation outside [lo, hi] (NaN too): the message
+ * names the field as docs/observation.md does. */
+static truce_err out_of_range(truce_fusion *f, uint64_t index, uint32_t pos,
+                              const char *field, double v, double lo,
+                              double hi) {
+  return seterr(f->err, TRUCE_EINVAL,
+                "observation %" PRIu64 ":%u: %s %.10g is out of range "
+                "[%.10g, %.10g]",
+                index, pos, field, v, lo, hi);
+}
+
+static bool within(double v, double lo, double hi) {
+  return v >= lo && v <= hi; /* false for NaN */
+}
+
+/* Is t in [TRUCE_TIME_MIN_MS, TRUCE_TIME_END_MS)? (one comparison) */
+static bool time_ok(int64_t t) {
+  return (uint64_t)t - (uint64_t)TRUCE_TIME_MIN_MS <
+         (uint64_t)(TRUCE_TIME_END_MS - TRUCE_TIME_MIN_MS);
+}
+
+/* Does o hold to the ranges the log holds observations to (truce_obs_parse)
+ * in what fusion reads? An observation from the log does; one a library
+ * caller made need not, and outside them it would give incidents no log
+ * could (a latitude of 91, an ellipse of infinite size) or arithmetic
+ * past its bounds (a time beyond year 2999 overflows the searches' time
+ * buckets; a longitude of 1e300 gives a row of cells that never ends).
+ * Bearings are checked by truce_bearing_from_obs (truce_fuse_add). */
+static truce_err check_obs(truce_fusion *f, const truce_obs *o,
+                           uint64_t index, uint32_t pos) {
+  if (o->what == TRUCE_WHAT_NONE || o->what >= TRUCE_WHAT_COUNT)
+    return seterr(f->err, TRUCE_EINVAL,
+                  "observation %" PRIu64 ":%u: what %d is not in the "
+                  "vocabulary",
+                  index, pos, (int)o->what);
+  if (o->where_kind != TRUCE_WHERE_POINT &&
+      o->where_kind != TRUCE_WHERE_BEARING)
+    return seterr(f->err, TRUCE_EINVAL,
+                  "observation %" PRIu64 ":%u: where_kind %u is neither a "
+                  "point nor a bearing",
+                  index, pos, (unsigned)o->where_kind);
+  bool point = o->where_kind == TRUCE_WHERE_POINT;
+  if (!(fabs(o->lat_deg) <= 90)) /* (false for NaN too) */
+    return out_of_range(f, index, pos,
+                        point ? "where.lat" : "where.observer.lat",
+                        o->lat_deg, -90, 90);
+  if (!(fabs(o->lon_deg) <= 180))
+    return out_of_range(f, index, pos,
+                        point ? "where.lon" : "where.observer.lon",
+                        o->lon_deg, -180, 180);
+  if (point && !within(o->uncertainty_m, 0, TRUCE_OBS_METRES_MAX))
+    return out_of_range(f, index, pos, "where.uncertainty_m",
+                        o->uncertainty_m, 0, TRUCE_OBS_METRES_MAX);
+  /* times: as the log's, in [TRUCE_TIME_MIN_MS, TRUCE_TIME_END_MS) */
+  bool end_bad = o->is_window && !time_ok(o->t_end_ms);
+  if (!time_ok(o->t_ms) || end_bad)
+    return seterr(f->err, TRUCE_EINVAL,
+                  "observation %" PRIu64 ":%u: %s %" PRId64
+                  " ms is not within 1900-01-01T00:00:00Z to 2999",
+                  index, pos,
+                  end_bad ? "window.to"
+                  : o->is_window ? "window.from"
+                                 : "time",
+                  end_bad ? o->t_end_ms : o->t_ms);
+  if (o->is_window && o->t_end_ms < o->t_ms) {
+    char a[32], b[32];
+    truce_time_format(o->t_ms, a);
+    truce_time_format(o->t_end_ms, b);
+    return seterr(f->err, TRUCE_EINVAL,
+                  "observation %" PRIu64 ":%u: window from %s is after to %s",
+                  index, pos, a, b);
+  }
+  if (!o->is_window && o->precision_s > TRUCE_OBS_PRECISION_MAX_S)
+    return out_of_range(f, index, pos, "precision_s", o->precision_s, 0,
+                        TRUCE_OBS_PRECISION_MAX_S);
+  if (o->calibre_mm != 0 &&
+      !within(o->calibre_mm, 0, TRUCE_OBS_CALIBRE_MAX_MM))
+    return out_of_range(f, index, pos, "weapon.calibre_mm", o->calibre_mm,
+                        0, TRUCE_OBS_CALIBRE_MAX_MM);
+  if (o->system[0] && !memchr(o->system, '\0', sizeof o->system))
+    return seterr(f->err, TRUCE_EINVAL,
+                  "observation %" PRIu64 ":%u: weapon.system is not "
+                  "NUL-terminated within %zu bytes",
+                  index, pos, sizeof o->system);
+  if (o->has_fire && !(o->fire_from_deg >= 0 && o->fire_from_deg < 360))
+    return out_of_range(f, index, pos, "fire.from_deg", o->fire_from_deg,
+                        0, 360);
+  if (o->has_fire && !within(o->fire_spread_deg, 0, 180))
+    return out_of_range(f, index, pos, "fire.spread_deg",
+                        o->fire_spread_deg, 0, 180);
+  return TRUCE_OK;
+}
+
 truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
                          uint32_t pos, uint32_t source) {
   if (!f || !o || f->ran || source >= f->nsrc)
     return f ? seterr(f->err, TRUCE_EINVAL, "invalid observation or source")
              : TRUCE_EINVAL;
-  if (o->what == TRUCE_WHAT_NONE || o->what >= TRUCE_WHAT_COUNT ||
-      !isfinite(o->lat_deg) || !isfinite(o->lon_deg))
-    return seterr(f->err, TRUCE_EINVAL, "observation %" PRIu64 ":%u: invalid",
-                  index, pos);
+  truce_err rc = check_obs(f, o, index, pos);
+  if (rc)
+    return rc;
   if (f->nobs >= FUSE_OBS_MAX)
     return seterr(f->err, TRUCE_ETOOBIG, "too many observations");
   if (f->nobs == f->capobs) {
@@ -764,10 +876,11 @@ truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
   double ms = f->opt.min_sigma_m;
   if (o->where_kind == TRUCE_WHERE_BEARING) {
     truce_bearing tb;
-    if (truce_bearing_from_obs(o, &tb, NULL) != TRUCE_OK)
+    char why[TRUCE_ERR_MAX];
+    if (truce_bearing_from_obs(o, &tb, why) != TRUCE_OK)
       return seterr(f->err, TRUCE_EINVAL,
-                    "observation %" PRIu64 ":%u: invalid bearing", index,
-                    pos);
+                    "observation %" PRIu64 ":%u: where: %s", index, pos,
+                    why);
     b->bearing = (float)tb.bearing_deg;
     b->spread = (float)tb.spread_deg;
     b->dmin = (float)tb.dist_min_m;
@@ -924,10 +1037,20 @@ static bool columns_inside(const truce_fusion *f, int grid, int64_t x0,
   return x0 >= -h && x1 < n - h;
 }
 
-/* The key of cell (cx, cy) at time bucket tb; cx in column()'s range. */
+/* The key of cell (cx, cy) at time bucket tb (level_bucket); cx in
+ * column()'s range. */
 static uint64_t cell_key(int grid, int64_t cx, int64_t cy, int64_t tb) {
   return (uint64_t)grid << 62 | ((uint64_t)cx & 0xFFFFF) << 42 |
          ((uint64_t)cy & 0x1FFFFF) << 21 | ((uint64_t)tb & 0x1FFFFF);
+}
+
+/* Time bucket b of level L (LEVEL_BITS) as a key's 21 bits: level 0's
+ * as they are, the others' apart (but for level 0's beyond 2^20, 40
+ * years of fine buckets: two keys that collide only make a search visit
+ * more incidents, which the visit functions then refuse). */
+static size_t level_bucket(int level, int64_t b) {
+  return level ? (size_t)1 << 20 | (size_t)level << 16 | ((size_t)b & 0xFFFF)
+               : (size_t)b & 0x1FFFFF;
 }
 
 static size_t hash64(uint64_t k) {
@@ -979,6 +1102,8 @@ static int64_t bucket_slack_ms(const truce_fusion *f) {
 }
 static bool grid_has_time(const truce_fusion *f, int grid, int64_t t0,
                           int64_t t1) {
+  if (f->levels[grid])
+    return true; /* (windows of weeks or more, below: not in tocc) */
   int64_t slack = bucket_slack_ms(f);
   int64_t b0 = bucket_of(f, grid, t0 - slack), b1 = bucket_of(f, grid, t1 + slack);
   if (b1 - b0 >= TBITS)
@@ -1012,20 +1137,23 @@ static void cell_of(const truce_fusion *f, int grid, double lat, double lon,
 }
 
 /* The cells of the square of side 2 reach_m around (lat, lon), as
- * cell_of gives its corners (the reach limited to 64 cells, a bound on
- * the work). */
-static void square_cells(const truce_fusion *f, int grid, double lat,
+ * cell_of gives its corners, the reach limited to REACH_CELLS_MAX cells
+ * (a bound on the work): false if it was (the square is then short of
+ * the reach). */
+static bool square_cells(const truce_fusion *f, int grid, double lat,
                          double lon, double reach_m, int64_t *x0,
                          int64_t *y0, int64_t *x1, int64_t *y1) {
   double c = cell_m(grid);
-  if (reach_m > 64 * c)
-    reach_m = 64 * c;
+  bool whole = reach_m <= REACH_CELLS_MAX * c;
+  if (!whole)
+    reach_m = REACH_CELLS_MAX * c;
   /* A degree of latitude is 110,574 m at the equator, 111,694 m at the
    * poles: the shortest makes the square large enough everywhere (cell_of's
    * 111,000 only numbers the cells). */
   double dlat = reach_m * (1 / 110574.0), dlon = reach_m * f->deg_lon_m;
   cell_of(f, grid, lat - dlat, lon - dlon, x0, y0);
   cell_of(f, grid, lat + dlat, lon + dlon, x1, y1);
+  return whole;
 }
 
 static int64_t bucket_of(const truce_fusion *f, int grid, int64_t t) {
@@ -1048,6 +1176,15 @@ static truce_err grid_put(truce_fusion *f, int grid, uint32_t inc) {
   cell_of(f, grid, c->lat, c->lon, &cx, &cy);
   int64_t b0 = bucket_of(f, grid, c->t0 - slack),
           b1 = bucket_of(f, grid, c->t1 + slack);
+  int level = 0; /* (b0 >= 0: buckets count from f->tmin) */
+  while ((b1 >> (LEVEL_BITS * level)) - (b0 >> (LEVEL_BITS * level)) >=
+         LONG_BUCKETS)
+    level++;
+  if (level) {
+    f->levels[grid] |= 1u << level;
+    b0 >>= LEVEL_BITS * level;
+    b1 >>= LEVEL_BITS * level;
+  }
   for (int64_t tb = b0; tb <= b1; tb++) {
     if (f->nent == f->capent) {
       gent *p = grow(f->ent, &f->capent, sizeof *p, 1024);
@@ -1056,10 +1193,12 @@ static truce_err grid_put(truce_fusion *f, int grid, uint32_t inc) {
       f->ent = p;
     }
     prefault_ahead(f->ent, sizeof *f->ent, f->nent, f->capent, &f->ent_ready);
-    uint64_t key = cell_key(grid, column(f, grid, cx), cy, tb);
+    uint64_t key = cell_key(grid, column(f, grid, cx), cy,
+                            (int64_t)level_bucket(level, tb));
     size_t hk = hash64(key >> 21), h = slot_of(f, key, hk);
     occupy(f, key, hk);
-    f->tocc[grid][(size_t)tb % TBITS / 64] |= 1ull << ((size_t)tb % 64);
+    if (!level)
+      f->tocc[grid][(size_t)tb % TBITS / 64] |= 1ull << ((size_t)tb % 64);
     gent *e = &f->ent[f->nent];
     e->key = key;
     e->inc = inc;
@@ -1136,10 +1275,10 @@ static void probes_flush(probes *p) {
   p->n = 0;
 }
 
-/* Probe the buckets b0..b1 of cell (x, y): cell_key, slot_of and
- * occ_bit, for each bucket of one cell. */
+/* Probe the buckets b0..b1 of cell (x, y) at one level (level_bucket):
+ * cell_key, slot_of and occ_bit, for each bucket of one cell. */
 static inline void probes_cell(probes *p, int grid, int64_t x, int64_t y,
-                               int64_t b0, int64_t b1) {
+                               int level, int64_t b0, int64_t b1) {
   truce_fusion *f = p->f;
   uint64_t ck = cell_key(grid, x, y, 0);
   size_t hk = hash64(ck >> 21); /* the cell's */
@@ -1147,7 +1286,7 @@ static inline void probes_cell(probes *p, int grid, int64_t x, int64_t y,
   size_t hlo = hk & (((size_t)1 << hb) - 1),
          olo = (hk >> 16) & (((size_t)1 << ob) - 1);
   for (int64_t tb = b0; tb <= b1; tb++) {
-    size_t t = (size_t)tb & 0x1FFFFF;
+    size_t t = level_bucket(level, tb);
     size_t bit = ((t << ob) + olo) & f->omask;
     if (!(f->occ[bit >> 6] >> (bit & 63) & 1))
       continue;
@@ -1160,34 +1299,84 @@ static inline void probes_cell(probes *p, int grid, int64_t x, int64_t y,
   }
 }
 
-/* Probe cells x0..x1 of row y (probes_cell), their columns taken round
- * the world where they pass 180 degrees (column). */
+/* Probe, for cells x0..x1 of row y (columns taken round the world), the
+ * buckets that hold b0..b1 at each level above 0 that the grid has
+ * anchors at (grid_put). Apart from the searches' loops: only a grid
+ * that holds windows of weeks or more has such levels. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void probes_levels(probes *p, int grid, int64_t x0, int64_t x1,
+                          int64_t y, int64_t b0, int64_t b1) {
+  unsigned lv = p->f->levels[grid];
+  for (int level = 1; lv >> level; level++)
+    if (lv >> level & 1)
+      for (int64_t x = x0; x <= x1; x++)
+        probes_cell(p, grid, column(p->f, grid, x), y, level,
+                    b0 >> (LEVEL_BITS * level), b1 >> (LEVEL_BITS * level));
+}
+
+/* Probe cells x0..x1 of row y (probes_cell, level 0), their columns
+ * taken round the world where they pass 180 degrees (column), and the
+ * levels above 0 where the grid has any (lv: its levels[], read once per
+ * search, so that it stays in a register). */
 static inline void probes_row(probes *p, int grid, int64_t x0, int64_t x1,
-                              int64_t y, int64_t b0, int64_t b1) {
+                              int64_t y, int64_t b0, int64_t b1,
+                              unsigned lv) {
   if (columns_inside(p->f, grid, x0, x1)) {
     for (int64_t x = x0; x <= x1; x++)
-      probes_cell(p, grid, x, y, b0, b1);
+      probes_cell(p, grid, x, y, 0, b0, b1);
   } else {
     for (int64_t x = x0; x <= x1; x++)
-      probes_cell(p, grid, column(p->f, grid, x), y, b0, b1);
+      probes_cell(p, grid, column(p->f, grid, x), y, 0, b0, b1);
   }
+  if (lv)
+    probes_levels(p, grid, x0, x1, y, b0, b1);
 }
 
 /* The time buckets a search from t0 to t1 looks in (b0..b1), the slack
- * added; a bound on the work: at most 513 buckets. */
+ * added. */
 static void bucket_range(const truce_fusion *f, int grid, int64_t t0,
                          int64_t t1, int64_t *b0, int64_t *b1) {
   int64_t slack = bucket_slack_ms(f);
   *b0 = bucket_of(f, grid, t0 - slack);
   *b1 = bucket_of(f, grid, t1 + slack);
-  if (*b1 - *b0 > 512)
-    *b1 = *b0 + 512;
+}
+
+/* Past the bounds on a search's probes: would probing `cells` cells over
+ * buckets b0..b1 cost more than reading every entry of the grids
+ * (visit_all; an entry read costs about a quarter of a probe)? */
+static bool scan_cheaper(const truce_fusion *f, double cells, int64_t b0,
+                         int64_t b1) {
+  return cells * (double)(b1 - b0 + 1) * 4 > (double)f->nent;
+}
+
+static void visit_all(truce_fusion *f, int grid, visit_fn fn, void *ctx);
+
+/* Past the bounds on a search's probes (a reach of more than
+ * REACH_CELLS_MAX cells: a report placed to a country; more than
+ * BUCKETS_MAX time buckets: a window of weeks), the probes would miss
+ * the far cells, or might cost more than reading every entry: then
+ * every entry is read (visit_all), which finds the same incidents, and
+ * true; false where probing all `cells` over b0..b1 costs less (the
+ * caller probes them). Apart from the searches, which are rarely past
+ * them. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static bool scanned(truce_fusion *f, int grid, bool whole, double cells,
+                    int64_t b0, int64_t b1, visit_fn fn, void *ctx) {
+  if (whole && !scan_cheaper(f, cells, b0, b1))
+    return false;
+  visit_all(f, grid, fn, ctx);
+  return true;
 }
 
 /* The reference path's search (truce_fuse_opts.reference), in place of
  * grid_has_time and the grid's searches: every incident filed in
  * `grid`, whatever its cells and time buckets, once each; the visit
- * functions decide. */
+ * functions decide. Also the fast path's, past the bounds on its probes
+ * (grid_visit). */
 static void visit_all(truce_fusion *f, int grid, visit_fn fn, void *ctx) {
   uint32_t stamp = ++f->stamp;
   for (size_t e = 0; e < f->nent; e++) {
@@ -1202,27 +1391,34 @@ static void visit_all(truce_fusion *f, int grid, visit_fn fn, void *ctx) {
 static void grid_visit(truce_fusion *f, int grid, double lat, double lon,
                        double reach_m, int64_t t0, int64_t t1, visit_fn fn,
                        void *ctx) {
-  /* the cells that meet the square of side 2 reach_m around the point
-   * (a bound on the work: reaches beyond 64 cells are not searched) */
+  /* the cells that meet the square of side 2 reach_m around the point */
   int64_t x0, y0, x1, y1;
-  square_cells(f, grid, lat, lon, reach_m, &x0, &y0, &x1, &y1);
+  bool whole = square_cells(f, grid, lat, lon, reach_m, &x0, &y0, &x1, &y1);
   int64_t b0, b1;
   bucket_range(f, grid, t0, t1, &b0, &b1);
+  if ((!whole || b1 - b0 > BUCKETS_MAX) &&
+      scanned(f, grid, whole, (double)(x1 - x0 + 1) * (double)(y1 - y0 + 1),
+              b0, b1, fn, ctx))
+    return;
   probes p;
   probes_init(&p, f, fn, ctx);
+  unsigned lv = f->levels[grid]; /* (probes_row) */
   for (int64_t y = y0; y <= y1; y++)
-    probes_row(&p, grid, x0, x1, y, b0, b1);
+    probes_row(&p, grid, x0, x1, y, b0, b1, lv);
   probes_flush(&p);
 }
 
 /* The cells along a line of sight: for each row of cells it crosses, the
  * columns from the westmost to the eastmost cell that any of the squares
  * along it meets (a superset of their union: a row's cells are one run
- * for a straight line). Rows beyond ROWS_MAX are not searched (a bound on
- * the work for a range of hundreds of cells). */
+ * for a straight line). Rows beyond ROWS_MAX are not kept (a bound on
+ * the work for a range of hundreds of cells), nor a square's reach beyond
+ * REACH_CELLS_MAX cells: the search then reads every entry instead
+ * (capped, grid_visit_rows). */
 #define ROWS_MAX 512
 typedef struct rows {
   int64_t y0, n;
+  bool capped; /* a square's reach or the rows were bounded */
   int64_t x0[ROWS_MAX], x1[ROWS_MAX];
 } rows;
 
@@ -1230,13 +1426,16 @@ typedef struct rows {
 static void rows_add(const truce_fusion *f, int grid, double lat, double lon,
                      double reach_m, rows *r) {
   int64_t x0, y0, x1, y1;
-  square_cells(f, grid, lat, lon, reach_m, &x0, &y0, &x1, &y1);
+  if (!square_cells(f, grid, lat, lon, reach_m, &x0, &y0, &x1, &y1))
+    r->capped = true;
   if (r->n == 0) {
     r->y0 = y0;
   } else if (y0 < r->y0) { /* shift the rows down to start at y0 */
     int64_t sh = r->y0 - y0;
-    if (r->n + sh > ROWS_MAX)
+    if (r->n + sh > ROWS_MAX) {
       sh = ROWS_MAX - r->n;
+      r->capped = true;
+    }
     if (sh <= 0)
       return;
     memmove(r->x0 + sh, r->x0, (size_t)r->n * sizeof *r->x0);
@@ -1250,8 +1449,10 @@ static void rows_add(const truce_fusion *f, int grid, double lat, double lon,
   }
   for (int64_t y = y0 < r->y0 ? r->y0 : y0; y <= y1; y++) {
     int64_t i = y - r->y0;
-    if (i >= ROWS_MAX)
+    if (i >= ROWS_MAX) {
+      r->capped = true;
       break;
+    }
     while (r->n <= i) {
       r->x0[r->n] = INT64_MAX;
       r->x1[r->n] = INT64_MIN;
@@ -1321,16 +1522,24 @@ static void grid_visit_rows(truce_fusion *f, int grid, const rows *r,
                             visit_fn fn, void *ctx) {
   int64_t b0, b1;
   bucket_range(f, grid, t0, t1, &b0, &b1);
+  if (r->capped || b1 - b0 > BUCKETS_MAX) { /* as grid_visit */
+    double cells = 0;
+    for (int64_t i = 0; i < r->n; i++)
+      cells += (double)(r->x1[i] - r->x0[i] + 1);
+    if (scanned(f, grid, !r->capped, cells, b0, b1, fn, ctx))
+      return;
+  }
   band_cells g;
   band_cells_of(f, grid, q, &g);
   probes p;
   probes_init(&p, f, fn, ctx);
+  unsigned lv = f->levels[grid]; /* (probes_row) */
   for (int64_t i = 0; i < r->n; i++) {
     int64_t y = r->y0 + i;
     double cy = (double)y * g.wy + g.oy;
     for (int64_t x = r->x0[i]; x <= r->x1[i]; x++)
       if (band_keeps(q, &g, x, cy))
-        probes_cell(&p, grid, column(f, grid, x), y, b0, b1);
+        probes_row(&p, grid, x, x, y, b0, b1, lv);
   }
   probes_flush(&p);
 }
@@ -1361,7 +1570,7 @@ static bool band_direct(const truce_fusion *f, int grid, const band *q,
   double wide = range + c, amax = k * sqrt(wide * sb * wide * sb + sa * sa) +
                                   c / 4;
   amax = amax * (1 + 1e-9) + 1;
-  if (!(amax <= 64 * c))
+  if (!(amax <= REACH_CELLS_MAX * c))
     return false;
   /* its rows: the line's extent north plus two squares' reach, in rows
    * of c (a degree of latitude at least 110,574 m: square_cells) */
@@ -1400,8 +1609,14 @@ static void grid_visit_band(truce_fusion *f, int grid, const band *q,
           y1 = floor_i64((yhi + e - g.oy) / g.wy);
   double iux = ux != 0 ? 1 / ux : 0, iuy = uy != 0 ? 1 / uy : 0;
   double iwx = 1 / g.wx; /* (a multiplication per row, not a division) */
+  /* as grid_visit (the cells at most the rows' times the disk's width) */
+  if (b1 - b0 > BUCKETS_MAX &&
+      scanned(f, grid, true, (double)(y1 - y0 + 1) * (2 * F * iwx + 3), b0,
+              b1, fn, ctx))
+    return;
   probes p;
   probes_init(&p, f, fn, ctx);
+  unsigned lv = f->levels[grid]; /* (probes_row) */
   for (int64_t y = y0; y <= y1; y++) {
     double cy = (double)y * g.wy + g.oy;
     /* east: within the disk, the strip (|cx uy - cy ux| <= A) and the
@@ -1420,7 +1635,7 @@ static void grid_visit_band(truce_fusion *f, int grid, const band *q,
       hi = dmin(hi, (B - cy * uy) * iux);
     int64_t x0 = ceil_i64((lo - e - g.ox) * iwx),
             x1 = floor_i64((hi + e - g.ox) * iwx);
-    probes_row(&p, grid, x0, x1, y, b0, b1);
+    probes_row(&p, grid, x0, x1, y, b0, b1, lv);
   }
   probes_flush(&p);
 }
@@ -1792,6 +2007,7 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
     }
     rows r;
     r.n = 0;
+    r.capped = false;
     r.y0 = 0;
     for (double t = 0; t <= range + c / 2; t += c / 2) {
       double tt = t + c / 2, sr = tt * sb;

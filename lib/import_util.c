@@ -10,10 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* 1900-01-01T00:00:00Z and 3000-01-01T00:00:00Z: truce's time range. */
-#define IMP_T_MIN_MS INT64_C(-2208988800000)
-#define IMP_T_END_MS INT64_C(32503680000000)
-
 /* ---- messages ---- */
 
 void imp_clean_msg(char *s) {
@@ -573,7 +569,7 @@ truce_err imp_emit(const import_sink *s, uint64_t line, const char *dataset,
   text_trim(o->system);
   if (!o->is_window)
     o->t_end_ms = o->t_ms;
-  if (o->t_ms < IMP_T_MIN_MS || o->t_end_ms >= IMP_T_END_MS ||
+  if (o->t_ms < TRUCE_TIME_MIN_MS || o->t_end_ms >= TRUCE_TIME_END_MS ||
       o->t_ms > o->t_end_ms) {
     imp_reject(s, line, "column %s: the time is outside 1900..2999",
                time_col);

@@ -502,8 +502,8 @@ static truce_err parse_when(char *err, const json_node *const *f,
     o->t_end_ms = o->t_ms;
     int64_t p = 0;
     /* 366 days: a time known only to the year is still a time. */
-    rc = get_int(err, f[F_PRECISION], "", "precision_s", 0, 31622400, false,
-                 "", &p);
+    rc = get_int(err, f[F_PRECISION], "", "precision_s", 0,
+                 TRUCE_OBS_PRECISION_MAX_S, false, "", &p);
     o->precision_s = (uint32_t)p;
     return rc;
   }
@@ -595,8 +595,9 @@ static truce_err parse_where(char *err, const json_node *wv, truce_obs *o) {
       return unknown_field(err, unknown, "where", point_keys);
     if ((rc = parse_latlon(err, w[W_LAT], w[W_LON], "where", o)))
       return rc;
-    return get_num(err, w[W_UNCERTAINTY], "where", "uncertainty_m", 0, 1e6,
-                   CLOSED, false, "", &o->uncertainty_m);
+    return get_num(err, w[W_UNCERTAINTY], "where", "uncertainty_m", 0,
+                   TRUCE_OBS_METRES_MAX, CLOSED, false, "",
+                   &o->uncertainty_m);
   }
   o->where_kind = TRUCE_WHERE_BEARING;
   if (unknown)
@@ -616,10 +617,12 @@ static truce_err parse_where(char *err, const json_node *wv, truce_obs *o) {
                     &o->bearing_deg)) ||
       (rc = get_num(err, w[W_SPREAD], "where", "spread_deg", 0, 180, CLOSED,
                     false, "", &o->bearing_spread_deg)) ||
-      (rc = get_num(err, w[W_DIST_MIN], "where", "dist_min_m", 0, 1e6,
-                    CLOSED, false, "", &o->dist_min_m)) ||
-      (rc = get_num(err, w[W_DIST_MAX], "where", "dist_max_m", 0, 1e6,
-                    CLOSED, false, "", &o->dist_max_m)))
+      (rc = get_num(err, w[W_DIST_MIN], "where", "dist_min_m", 0,
+                    TRUCE_OBS_METRES_MAX, CLOSED, false, "",
+                    &o->dist_min_m)) ||
+      (rc = get_num(err, w[W_DIST_MAX], "where", "dist_max_m", 0,
+                    TRUCE_OBS_METRES_MAX, CLOSED, false, "",
+                    &o->dist_max_m)))
     return rc;
   if (w[W_DIST_MIN] && !w[W_DIST_MAX])
     return missing(err, "where.dist_max_m",
@@ -657,8 +660,9 @@ static truce_err parse_weapon(char *err, const json_node *wv, truce_obs *o) {
     if (o->weapon == TRUCE_WEAPON_NONE)
       return not_in_vocab(err, "weapon.class", s, n);
   }
-  if ((rc = get_num(err, w[1], "weapon", "calibre_mm", 0, 2000, LO_OPEN,
-                    false, "", &o->calibre_mm)))
+  if ((rc = get_num(err, w[1], "weapon", "calibre_mm", 0,
+                    TRUCE_OBS_CALIBRE_MAX_MM, LO_OPEN, false, "",
+                    &o->calibre_mm)))
     return rc;
   return get_string(err, w[2], "weapon", "system", TRUCE_OBS_ID_MAX,
                     o->system);
@@ -855,8 +859,8 @@ static truce_err parse_root(char *err, const json_node *root, int64_t now_ms,
   if (o->what == TRUCE_WHAT_NONE)
     return not_in_vocab(err, "what", s, n);
   int64_t count = 1;
-  if ((rc = get_int(err, f[F_COUNT], "", "count", 1, 1000000, false, "",
-                    &count)))
+  if ((rc = get_int(err, f[F_COUNT], "", "count", 1, TRUCE_OBS_COUNT_MAX,
+                    false, "", &count)))
     return rc;
   o->count = (uint32_t)count;
   const json_node *av = f[F_COUNT_APPROX];

@@ -30,9 +30,6 @@
 /* Days from 0000-01-01 to 1970-01-01 in the proleptic Gregorian calendar:
  * 1970 * 365 + 478 leap years (493 - 20 + 5, counting year 0). */
 #define DAYS_0000_TO_1970 INT64_C(719528)
-/* 1900-01-01T00:00:00Z and 3000-01-01T00:00:00Z in ms: checked in tests. */
-#define T_MIN_MS INT64_C(-2208988800000)
-#define T_END_MS INT64_C(32503680000000)
 
 static int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b, r = a % b;
@@ -150,7 +147,7 @@ truce_err truce_time_parse(const char *s, size_t len, int64_t *t_ms) {
   int64_t t = days_from_civil(year, mon, day) * MS_PER_DAY +
               ((int64_t)hour * 3600 + min * 60 + sec - off_min * 60) * 1000 +
               ms;
-  if (t < T_MIN_MS || t >= T_END_MS)
+  if (t < TRUCE_TIME_MIN_MS || t >= TRUCE_TIME_END_MS)
     return TRUCE_ERANGE;
   *t_ms = t;
   return TRUCE_OK;
