@@ -7,7 +7,7 @@
  * heard and seen, times in seconds and in whole minutes, weapons and
  * their systems, directions of fire, counts beyond 65,534), over
  * one of several places (mid latitudes, by the antimeridian, near 70
- * degrees, the equator, by a pole).
+ * degrees, the equator, near a pole, at a pole).
  *
  * Some windows last days to centuries, and some points are placed only
  * to within 1,000 km, past the bounds the fast path puts on its probes
@@ -68,10 +68,13 @@ static const truce_what scene_what[8] = {
     TRUCE_WHAT_SHOTS,       TRUCE_WHAT_BURSTS,
     TRUCE_WHAT_WEAPON_SEEN, TRUCE_WHAT_DAMAGE};
 
-/* The scene's places: (lat, lon) of its middle. */
-static const double scene_place[6][2] = {
-    {48.0, 37.5}, {64.0, 179.95}, {69.9, 30.0},
-    {0.0, -60.0}, {-33.0, -179.99}, {84.0, 10.0}};
+/* The scene's places: (lat, lon) of its middle (the last: events
+ * within 60 km of the pole, beyond the 85 degrees where the grid's
+ * squares stop holding their reach). */
+#define SCENE_PLACES 7
+static const double scene_place[SCENE_PLACES][2] = {
+    {48.0, 37.5}, {64.0, 179.95}, {69.9, 30.0}, {0.0, -60.0},
+    {-33.0, -179.99}, {84.0, 10.0}, {89.7, 45.0}};
 
 /* Degrees north and east of (lat, lon) for metres north and east (a
  * sphere is enough: the scene only needs to be near). */
@@ -105,7 +108,7 @@ static void scene_free(scene *sc) {
 }
 
 /* Make the bytes into a scene: the first byte picks the place (its low
- * three bits, modulo 6) and the settings the shortcuts' bounds are
+ * three bits, modulo SCENE_PLACES) and the settings the shortcuts' bounds are
  * drawn from (the others: k_sigma 3, 1, 2 or 5; the time slack 30 s,
  * none, 5 s or 2 minutes; a line of sight's range 20 or 50 km; 0 gives
  * the defaults), then SCENE_OBS_BYTES per observation (a last partial
@@ -114,7 +117,7 @@ static truce_err scene_make(const uint8_t *data, size_t size, scene *sc) {
   memset(sc, 0, sizeof *sc);
   scene_in in = {data, size, 0};
   unsigned b = scene_u8(&in);
-  const double *place = scene_place[(b & 7) % 6];
+  const double *place = scene_place[(b & 7) % SCENE_PLACES];
   static const double ks[4] = {3, 1, 2, 5}, slack[4] = {30000, 0, 5000,
                                                           120000};
   truce_fuse_defaults(&sc->opt);

@@ -1138,12 +1138,20 @@ static void cell_of(const truce_fusion *f, int grid, double lat, double lon,
 
 /* The cells of the square of side 2 reach_m around (lat, lon), as
  * cell_of gives its corners, the reach limited to REACH_CELLS_MAX cells
- * (a bound on the work): false if it was (the square is then short of
- * the reach). */
-static bool square_cells(const truce_fusion *f, int grid, double lat,
+ * (a bound on the work): false if it was, the square then short of the
+ * reach. So it is beyond POLAR_LAT, where the degrees east it spans
+ * (from cos_ref, at most cos(POLAR_LAT)) fall short of the reach on the
+ * plane there (at the pole every longitude is one place). */
+#define POLAR_LAT 85.0
+#if defined(__GNUC__)
+__attribute__((always_inline)) /* (called for every search) */
+#endif
+static inline bool square_cells(const truce_fusion *f, int grid, double lat,
                          double lon, double reach_m, int64_t *x0,
                          int64_t *y0, int64_t *x1, int64_t *y1) {
   double c = cell_m(grid);
+  if (!(fabs(lat) <= POLAR_LAT))
+    reach_m = HUGE_VAL;
   bool whole = reach_m <= REACH_CELLS_MAX * c;
   if (!whole)
     reach_m = REACH_CELLS_MAX * c;
@@ -3427,7 +3435,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
     if (c == 0 && o->t1 - o->t0 > wp)
       wp = o->t1 - o->t0;
   }
-  f->cos_ref = cos((maxlat < 85 ? maxlat : 85) * DEG);
+  f->cos_ref = cos((maxlat < POLAR_LAT ? maxlat : POLAR_LAT) * DEG);
   f->deg_lon_m = 1 / (111320.0 * f->cos_ref);
   for (int g = 0; g < NGRID; g++) {
     f->cells_lat[g] = 111000.0 / cell_m(g);
@@ -3435,7 +3443,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
     f->ncx[g] = (int64_t)ceil(360 * 111320.0 * f->cos_ref / cell_m(g));
     f->cells_lon[g] = (double)f->ncx[g] / 360;
   }
-  f->mx_min = maxlat < 85 ? 111412.84 * f->cos_ref - 93.5 : 0;
+  f->mx_min = maxlat < POLAR_LAT ? 111412.84 * f->cos_ref - 93.5 : 0;
   /* The grid's block of slots per time bucket: about twice the
    * observations of an average fine bucket, 64 to 4096 (slot_of). */
   double nbk = n ? ((double)tmax - (double)f->tmin) / FINE_SPAN_MS + 1 : 1;

@@ -1444,7 +1444,7 @@ TEST(test_reference_same_incidents) {
   }
   size_t scenes = 0, lines = 0;
   uint8_t bytes[1 + 600 * SCENE_OBS_BYTES];
-  for (int place = 0; place < 6; place++)
+  for (int place = 0; place < SCENE_PLACES; place++)
     for (int k = 0; k < 4; k++) {
       size_t nobs = 25 + (size_t)(rnd() % 575);
       size_t len = 1 + nobs * SCENE_OBS_BYTES;
