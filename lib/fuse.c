@@ -192,6 +192,8 @@ struct truce_fusion {
   size_t nsrc, capsrc;
   char **sys; /* canonical system names, interned */
   size_t nsys, capsys;
+  uint16_t *syst; /* their table: open addressing, 2 capsys slots, each
+                     a name's number + 1, 0: empty (intern_system) */
   int ran;
   /* after run */
   uint32_t *order;   /* canonical order of observations */
@@ -629,6 +631,7 @@ void truce_fuse_free(truce_fusion *f) {
   for (size_t i = 0; i < f->nsys; i++)
     truce_free(f->sys[i]);
   truce_free(f->sys);
+  truce_free(f->syst);
   truce_free(f->src);
   truce_free(f->obs);
   truce_free(f->ext);
@@ -704,30 +707,56 @@ truce_err truce_fuse_source(truce_fusion *f, const truce_source *s,
   return TRUCE_OK;
 }
 
+/* A name's slot in the table of capsys * 2 (FNV-1a, then linear
+ * probing): where it is, or the empty slot where it would go. */
+static size_t sys_slot(const truce_fusion *f, const char *name) {
+  uint64_t h = 14695981039346656037u;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+    h = (h ^ *c) * 1099511628211u;
+  size_t mask = 2 * f->capsys - 1, i = (size_t)h & mask;
+  while (f->syst[i] && strcmp(f->sys[f->syst[i] - 1], name) != 0)
+    i = (i + 1) & mask;
+  return i;
+}
+
+/* The number + 1 of a weapon's system name (its catalogue name if the
+ * catalogue knows it), interned on first sight; 0 beyond SYSTEMS_MAX - 1
+ * names (treated as unnamed). By a table, not a scan of the names: a
+ * log may name thousands of systems no catalogue lists. */
 static truce_err intern_system(truce_fusion *f, const char *raw,
                                uint16_t *out) {
   const char *canon = NULL;
   if (truce_weapon_lookup(raw, NULL, NULL, &canon) != TRUCE_OK)
     canon = raw;
-  for (size_t i = 0; i < f->nsys; i++)
-    if (strcmp(f->sys[i], canon) == 0) {
-      *out = (uint16_t)(i + 1);
+  if (f->capsys) {
+    size_t i = sys_slot(f, canon);
+    if (f->syst[i]) {
+      *out = f->syst[i];
       return TRUCE_OK;
     }
+  }
   if (f->nsys == SYSTEMS_MAX - 1) {
     *out = 0; /* beyond the table: treated as unnamed */
     return TRUCE_OK;
   }
-  if (f->nsys == f->capsys) {
+  if (f->nsys == f->capsys) { /* names and table both doubled */
     size_t nc = f->capsys ? f->capsys * 2 : 16;
     char **p = truce_realloc(f->sys, nc * sizeof *p);
     if (!p)
       return TRUCE_ENOMEM;
     f->sys = p;
+    uint16_t *t = truce_calloc(2 * nc, sizeof *t);
+    if (!t)
+      return TRUCE_ENOMEM;
+    truce_free(f->syst);
+    f->syst = t;
     f->capsys = nc;
+    for (size_t k = 0; k < f->nsys; k++)
+      f->syst[sys_slot(f, f->sys[k])] = (uint16_t)(k + 1);
   }
   if (!(f->sys[f->nsys] = dupstr(canon)))
     return TRUCE_ENOMEM;
+  f->syst[sys_slot(f, canon)] = (uint16_t)(f->nsys + 1);
   *out = (uint16_t)++f->nsys;
   return TRUCE_OK;
 }

@@ -866,6 +866,52 @@ TEST(test_refuses_out_of_range) {
   truce_fuse_free(f);
 }
 
+/* 3,000 weapons of systems no catalogue lists, each seen by two
+ * cameras at its own place, and beside each, at the same time, one of
+ * another unlisted system: 6,000 incidents, each of one system's two
+ * sightings (the names interned in a table that grows from 16 to 8,192
+ * slots; a system's number decides which sightings can be one). */
+TEST(test_many_systems) {
+  truce_fusion *f = NULL;
+  CHECK_OK(truce_fuse_new(NULL, &f));
+  truce_source s;
+  uint32_t sid[2];
+  mksrc("camera-1", TRUCE_MEANS_CAMERA, 0.9, &s);
+  CHECK_OK(truce_fuse_source(f, &s, &sid[0]));
+  mksrc("camera-2", TRUCE_MEANS_CAMERA, 0.9, &s);
+  CHECK_OK(truce_fuse_source(f, &s, &sid[1]));
+  truce_obs o;
+  uint64_t cite = 10;
+  for (int i = 0; i < 3000; i++)
+    for (int k = 0; k < 3; k++) {
+      plain_obs(&o);
+      o.what = TRUCE_WHAT_WEAPON_SEEN;
+      o.weapon = TRUCE_WEAPON_TANK;
+      o.lat_deg = 45 + (i % 60) * 0.1; /* 8 km and more apart */
+      o.lon_deg = 30 + (i / 60) * 0.2;
+      o.t_ms = o.t_end_ms = INT64_C(1790000000000) + i * INT64_C(60000);
+      snprintf(o.system, sizeof o.system, "%s model %d",
+               k < 2 ? "unlisted" : "other", i);
+      CHECK_OK(truce_fuse_add(f, &o, cite++, 0, sid[k & 1]));
+    }
+  CHECK_OK(truce_fuse_run(f));
+  CHECK(truce_fuse_count(f) == 6000);
+  size_t pairs = 0;
+  for (size_t i = 0; i < truce_fuse_count(f); i++) {
+    truce_incident c;
+    CHECK_OK(truce_fuse_incident(f, i, &c));
+    if (c.nobs == 2) {
+      /* the two sightings of one system: entries 10 + 3i and 11 + 3i */
+      pairs += c.evidence[1].index == c.evidence[0].index + 1 &&
+               (c.evidence[0].index - 10) % 3 == 0;
+    } else {
+      CHECK(c.nobs == 1 && (c.evidence[0].index - 10) % 3 == 2);
+    }
+  }
+  CHECK(pairs == 3000);
+  truce_fuse_free(f);
+}
+
 /* ---- windows of weeks to centuries, reports placed to a country ---- */
 
 /* The incidents of a fusion of obs[0..n) (each its own source's, by
@@ -2003,6 +2049,7 @@ int main(void) {
   RUN(test_fire_crossing);
   RUN(test_fire_refused);
   RUN(test_refuses_out_of_range);
+  RUN(test_many_systems);
   RUN(test_long_windows_same_as_reference);
   RUN(test_long_windows_memory);
   RUN(test_fire_floor);
