@@ -190,10 +190,10 @@ struct truce_fusion {
   size_t next, capext;
   fsrc *src;
   size_t nsrc, capsrc;
+  uint16_t *srct; /* their table by name, 2 capsrc slots (name_slot) */
   char **sys; /* canonical system names, interned */
   size_t nsys, capsys;
-  uint16_t *syst; /* their table: open addressing, 2 capsys slots, each
-                     a name's number + 1, 0: empty (intern_system) */
+  uint16_t *syst; /* their table, 2 capsys slots (name_slot) */
   int ran;
   /* after run */
   uint32_t *order;   /* canonical order of observations */
@@ -633,6 +633,7 @@ void truce_fuse_free(truce_fusion *f) {
   truce_free(f->sys);
   truce_free(f->syst);
   truce_free(f->src);
+  truce_free(f->srct);
   truce_free(f->obs);
   truce_free(f->ext);
   truce_free(f->order);
@@ -670,25 +671,67 @@ static char *dupstr(const char *s) {
   return c;
 }
 
+/* Names numbered in the order first seen (sources, weapons' systems)
+ * are found through a table of a power of two slots (mask + 1), each the
+ * number + 1 of a name that at() gives, 0: empty; FNV-1a and linear
+ * probing. The slot of name: where it is, or the empty slot where it
+ * would go. (Not a scan of the names: a log may name thousands.) */
+static size_t name_slot(const truce_fusion *f, const uint16_t *t,
+                        size_t mask, const char *name,
+                        const char *(*at)(const truce_fusion *, size_t)) {
+  uint64_t h = 14695981039346656037u;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+    h = (h ^ *c) * 1099511628211u;
+  size_t i = (size_t)h & mask;
+  while (t[i] && strcmp(at(f, t[i] - 1u), name) != 0)
+    i = (i + 1) & mask;
+  return i;
+}
+
+/* A table of 2 cap slots holding names 0..n-1 (at()); NULL when out of
+ * memory. */
+static uint16_t *name_table(const truce_fusion *f, size_t cap, size_t n,
+                            const char *(*at)(const truce_fusion *, size_t)) {
+  uint16_t *t = truce_calloc(2 * cap, sizeof *t);
+  for (size_t k = 0; t && k < n; k++)
+    t[name_slot(f, t, 2 * cap - 1, at(f, k), at)] = (uint16_t)(k + 1);
+  return t;
+}
+
+static const char *src_at(const truce_fusion *f, size_t k) {
+  return f->src[k].name;
+}
+
 truce_err truce_fuse_source(truce_fusion *f, const truce_source *s,
                             uint32_t *id) {
   *id = 0;
   if (!f || !s || f->ran)
     return TRUCE_EINVAL;
-  for (size_t i = f->nsrc; i-- > 0;)
-    if (strcmp(f->src[i].name, s->name) == 0) {
-      *id = (uint32_t)i;
+  if (!memchr(s->name, '\0', sizeof s->name) ||
+      !memchr(s->party, '\0', sizeof s->party))
+    return seterr(f->err, TRUCE_EINVAL,
+                  "source name or party is not NUL-terminated");
+  if (f->capsrc) {
+    size_t i = name_slot(f, f->srct, 2 * f->capsrc - 1, s->name, src_at);
+    if (f->srct[i]) {
+      *id = f->srct[i] - 1u;
       return TRUCE_OK;
     }
+  }
   if (f->nsrc == SOURCES_MAX)
     return seterr(f->err, TRUCE_ETOOBIG, "more than %d sources",
                   SOURCES_MAX);
-  if (f->nsrc == f->capsrc) {
+  if (f->nsrc == f->capsrc) { /* sources and table both doubled */
     size_t nc = f->capsrc ? f->capsrc * 2 : 16;
     fsrc *p = truce_realloc(f->src, nc * sizeof *p);
     if (!p)
       return seterr(f->err, TRUCE_ENOMEM, "out of memory");
     f->src = p;
+    uint16_t *t = name_table(f, nc, f->nsrc, src_at);
+    if (!t)
+      return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+    truce_free(f->srct);
+    f->srct = t;
     f->capsrc = nc;
   }
   fsrc *d = &f->src[f->nsrc];
@@ -703,20 +746,14 @@ truce_err truce_fuse_source(truce_fusion *f, const truce_source *s,
   d->reliability = s->reliability > 0 && s->reliability <= 1
                        ? s->reliability
                        : 0.5;
+  f->srct[name_slot(f, f->srct, 2 * f->capsrc - 1, d->name, src_at)] =
+      (uint16_t)(f->nsrc + 1);
   *id = (uint32_t)f->nsrc++;
   return TRUCE_OK;
 }
 
-/* A name's slot in the table of capsys * 2 (FNV-1a, then linear
- * probing): where it is, or the empty slot where it would go. */
-static size_t sys_slot(const truce_fusion *f, const char *name) {
-  uint64_t h = 14695981039346656037u;
-  for (const unsigned char *c = (const unsigned char *)name; *c; c++)
-    h = (h ^ *c) * 1099511628211u;
-  size_t mask = 2 * f->capsys - 1, i = (size_t)h & mask;
-  while (f->syst[i] && strcmp(f->sys[f->syst[i] - 1], name) != 0)
-    i = (i + 1) & mask;
-  return i;
+static const char *sys_at(const truce_fusion *f, size_t k) {
+  return f->sys[k];
 }
 
 /* The number + 1 of a weapon's system name (its catalogue name if the
@@ -729,7 +766,7 @@ static truce_err intern_system(truce_fusion *f, const char *raw,
   if (truce_weapon_lookup(raw, NULL, NULL, &canon) != TRUCE_OK)
     canon = raw;
   if (f->capsys) {
-    size_t i = sys_slot(f, canon);
+    size_t i = name_slot(f, f->syst, 2 * f->capsys - 1, canon, sys_at);
     if (f->syst[i]) {
       *out = f->syst[i];
       return TRUCE_OK;
@@ -745,18 +782,17 @@ static truce_err intern_system(truce_fusion *f, const char *raw,
     if (!p)
       return TRUCE_ENOMEM;
     f->sys = p;
-    uint16_t *t = truce_calloc(2 * nc, sizeof *t);
+    uint16_t *t = name_table(f, nc, f->nsys, sys_at);
     if (!t)
       return TRUCE_ENOMEM;
     truce_free(f->syst);
     f->syst = t;
     f->capsys = nc;
-    for (size_t k = 0; k < f->nsys; k++)
-      f->syst[sys_slot(f, f->sys[k])] = (uint16_t)(k + 1);
   }
   if (!(f->sys[f->nsys] = dupstr(canon)))
     return TRUCE_ENOMEM;
-  f->syst[sys_slot(f, canon)] = (uint16_t)(f->nsys + 1);
+  f->syst[name_slot(f, f->syst, 2 * f->capsys - 1, canon, sys_at)] =
+      (uint16_t)(f->nsys + 1);
   *out = (uint16_t)++f->nsys;
   return TRUCE_OK;
 }

@@ -910,6 +910,21 @@ TEST(test_many_systems) {
   }
   CHECK(pairs == 3000);
   truce_fuse_free(f);
+  /* and sources by the thousand, by name through a table too: each name
+   * once, again the same id */
+  CHECK_OK(truce_fuse_new(NULL, &f));
+  size_t same = 0;
+  for (int round = 0; round < 2; round++)
+    for (uint32_t i = 0; i < 5000; i++) {
+      char name[32];
+      snprintf(name, sizeof name, "patrol-%u", (i * 7919u) % 5000u);
+      mksrc(name, TRUCE_MEANS_AUDIO, 0.6, &s);
+      uint32_t id;
+      CHECK_OK(truce_fuse_source(f, &s, &id));
+      same += id == i; /* (the names are distinct: 7919 is prime) */
+    }
+  CHECK(same == 10000);
+  truce_fuse_free(f);
 }
 
 /* ---- windows of weeks to centuries, reports placed to a country ---- */
