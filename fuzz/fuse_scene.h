@@ -108,8 +108,8 @@ static void scene_free(scene *sc) {
 }
 
 /* Make the bytes into a scene: the first byte picks the place (its low
- * three bits, modulo SCENE_PLACES) and the settings the shortcuts' bounds are
- * drawn from (the others: k_sigma 3, 1, 2 or 5; the time slack 30 s,
+ * three bits, modulo SCENE_PLACES) and the settings the shortcuts'
+ * bounds are drawn from (the others: k_sigma 3, 1, 2 or 5; the time slack 30 s,
  * none, 5 s or 2 minutes; a line of sight's range 20 or 50 km; 0 gives
  * the defaults), then SCENE_OBS_BYTES per observation (a last partial
  * one is left out). TRUCE_ENOMEM or OK. */

@@ -455,7 +455,8 @@ enum truce_where_kind {
 #define TRUCE_OBS_PRECISION_MAX_S 31622400 /* precision_s: 366 days */
 #define TRUCE_OBS_METRES_MAX 1e6 /* uncertainty_m, dist_min_m, dist_max_m */
 #define TRUCE_OBS_CALIBRE_MAX_MM 2000.0 /* calibre_mm: (0, 2000], 0 unknown */
-#define TRUCE_OBS_COUNT_MAX 1000000 /* count: 1 to 1,000,000 */
+#define TRUCE_OBS_COUNT_MAX 1000000 /* count: 1 to 1,000,000 (fusion
+                                       takes 0 as 1) */
 
 /* One observation: what one source saw or heard. The JSON form is in
  * docs/observation.md. Strings are NUL-terminated UTF-8. */

@@ -869,6 +869,9 @@ static truce_err check_obs(truce_fusion *f, const truce_obs *o,
                   "observation %" PRIu64 ":%u: window from %s is after to %s",
                   index, pos, a, b);
   }
+  if (o->count > TRUCE_OBS_COUNT_MAX) /* (0 is taken as 1) */
+    return out_of_range(f, index, pos, "count", o->count, 1,
+                        TRUCE_OBS_COUNT_MAX);
   if (!o->is_window && o->precision_s > TRUCE_OBS_PRECISION_MAX_S)
     return out_of_range(f, index, pos, "precision_s", o->precision_s, 0,
                         TRUCE_OBS_PRECISION_MAX_S);

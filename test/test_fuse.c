@@ -746,6 +746,7 @@ static void b_win_back(truce_obs *o) {
 static void b_prec(truce_obs *o) {
   o->precision_s = TRUCE_OBS_PRECISION_MAX_S + 1;
 }
+static void b_count(truce_obs *o) { o->count = TRUCE_OBS_COUNT_MAX + 1; }
 static void b_what(truce_obs *o) { o->what = TRUCE_WHAT_COUNT; }
 static void b_what_none(truce_obs *o) { o->what = TRUCE_WHAT_NONE; }
 static void b_kind(truce_obs *o) { o->where_kind = 7; }
@@ -811,6 +812,7 @@ TEST(test_refuses_out_of_range) {
       {"window from 2026-09-21T14:13:20Z is after to 2026-09-21T14:13:19.999Z",
        b_win_back},
       {"precision_s 31622401", b_prec},
+      {"count 1000001", b_count},
       {"what", b_what},
       {"what 0", b_what_none},
       {"where_kind 7", b_kind},
