@@ -113,6 +113,13 @@ int cmd_fuse(int argc, char **argv) {
     fprintf(stderr, "%zu observations fused into %zu incidents (log size %" PRIu64
                     ")\n",
             truce_fuse_nobs(f), n, size);
+  const char *why;
+  size_t skipped = truce_fuse_skipped(f, &why);
+  if (!code && skipped)
+    fprintf(stderr, "truce: warning: %zu entries or observations of the log "
+                    "could not be read or placed, and are in no incident "
+                    "(the first: %s)\n",
+            skipped, why);
 out:
   truce_buf_release(&k.line);
   truce_fuse_free(f);

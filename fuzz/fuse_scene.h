@@ -7,7 +7,8 @@
  * heard and seen, times in seconds and in whole minutes, weapons and
  * their systems, directions of fire, counts beyond 65,534), over
  * one of several places (mid latitudes, by the antimeridian, near 70
- * degrees, the equator, near a pole, at a pole).
+ * degrees, the equator, near a pole, at a pole; by the pole some
+ * bearings are from the pole itself).
  *
  * Some windows last days to centuries, and some points are placed only
  * to within 1,000 km, past the bounds the fast path puts on its probes
@@ -218,6 +219,10 @@ static truce_err scene_make(const uint8_t *data, size_t size, scene *sc) {
                  d * sin(az * M_PI / 180), &o->lat_deg, &o->lon_deg);
       o->bearing_deg = fmod(az + 180 + u * spread + 720, 360);
       o->bearing_spread_deg = spread;
+      /* by the pole, one in 8 from the pole itself (which names no
+       * direction: fused as a point spread over its distance range) */
+      if (place[0] > 85 && (extra8 & 7) == 5)
+        o->lat_deg = 90;
       if ((b0 & 3) == 2) { /* a region: a range round the distance */
         double half = d * (0.05 + (double)(extra8 >> 3) / 31 * 0.5);
         o->dist_min_m = d - half;

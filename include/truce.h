@@ -1428,6 +1428,14 @@ truce_err truce_fuse_from_log(truce_fusion *f, truce_log *log,
                               int64_t from_ms, int64_t to_ms,
                               uint64_t *log_size);
 
+/* How many entries and observations truce_fuse_from_log could not read
+ * or place, and (*first, may be NULL) the first one's citation and
+ * reason, "" when none. A log this version wrote and checked holds none
+ * (truce_fuse_add takes every observation truce_obs_parse takes); this
+ * is so that one it cannot read whole (another version's, a damaged
+ * copy) is not fused short without a word: `truce fuse` prints it. */
+size_t truce_fuse_skipped(const truce_fusion *f, const char **first);
+
 #define TRUCE_INCIDENT_ID_MAX 48
 
 /* An incident. Strings and arrays belong to their owner (the fusion, or

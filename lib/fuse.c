@@ -255,6 +255,8 @@ struct truce_fusion {
   truce_bearing *fb; /* fire_position's lines of sight */
   size_t capfb;
   spread_memo memo; /* region_plane's */
+  size_t skipped; /* truce_fuse_from_log: observations it could not use */
+  char skip_why[TRUCE_ERR_MAX]; /* the first one's reason */
   uint64_t *scr; /* run's scratch buffer (scratch()) */
   size_t capscr; /* its bytes */
   char err[TRUCE_ERR_MAX];
@@ -893,6 +895,36 @@ static truce_err check_obs(truce_fusion *f, const truce_obs *o,
   return TRUCE_OK;
 }
 
+/* A bearing whose observer stands at a pole names no direction (there
+ * every one is south, and truce_bearing_from_obs refuses it), but the log
+ * takes it (a station at the South Pole reports by grid bearings): the
+ * event lies between its distances from the pole, in any direction. It is
+ * fused as a point at the pole with the spread of that ring: each axis's
+ * variance half the mean square of a distance uniform between them
+ * (*var); with no distance given, up to the farthest a report may give
+ * (TRUCE_OBS_METRES_MAX). Its other fields are held to the bearing
+ * functions' ranges. */
+static truce_err pole_bearing(truce_fusion *f, const truce_obs *o,
+                              uint64_t index, uint32_t pos, double *var) {
+  double a = o->dist_min_m, b = o->dist_max_m;
+  if (!within(o->bearing_deg, -360, 360))
+    return out_of_range(f, index, pos, "where.bearing_deg", o->bearing_deg,
+                        -360, 360);
+  if (!within(o->bearing_spread_deg, 0, 180))
+    return out_of_range(f, index, pos, "where.spread_deg",
+                        o->bearing_spread_deg, 0, 180);
+  if (!within(a, 0, TRUCE_OBS_METRES_MAX) ||
+      !within(b, a, TRUCE_OBS_METRES_MAX))
+    return seterr(f->err, TRUCE_EINVAL,
+                  "observation %" PRIu64 ":%u: where: distance range [%.10g, "
+                  "%.10g] m is not 0 <= min <= max <= %g",
+                  index, pos, a, b, TRUCE_OBS_METRES_MAX);
+  if (b == 0)
+    b = TRUCE_OBS_METRES_MAX;
+  *var = (a * a + a * b + b * b) / 6;
+  return TRUCE_OK;
+}
+
 truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
                          uint32_t pos, uint32_t source) {
   if (!f || !o || f->ran || source >= f->nsrc)
@@ -942,7 +974,13 @@ truce_err truce_fuse_add(truce_fusion *f, const truce_obs *o, uint64_t index,
   b->olat = b->lat = o->lat_deg;
   b->olon = b->lon = o->lon_deg;
   double ms = f->opt.min_sigma_m;
-  if (o->where_kind == TRUCE_WHERE_BEARING) {
+  if (o->where_kind == TRUCE_WHERE_BEARING && fabs(o->lat_deg) == 90) {
+    double var = 0;
+    if ((rc = pole_bearing(f, o, index, pos, &var)))
+      return rc;
+    b->kind = K_POINT;
+    b->sxx = b->syy = (float)(var + ms * ms);
+  } else if (o->where_kind == TRUCE_WHERE_BEARING) {
     truce_bearing tb;
     char why[TRUCE_ERR_MAX];
     if (truce_bearing_from_obs(o, &tb, why) != TRUCE_OK)
@@ -3827,6 +3865,31 @@ truce_err truce_fuse_incident(truce_fusion *f, size_t i,
 
 /* ---- reading the log ---- */
 
+/* An entry (line < 0) or an observation of the log that
+ * truce_fuse_from_log cannot read or place: counted, the first one's
+ * reason kept (truce_fuse_skipped). A log written by this version holds
+ * none: its entries were checked as they were appended. */
+static void skip(truce_fusion *f, uint64_t index, long line,
+                 const char *why) {
+  if (f->skipped++ == 0) {
+    char w[TRUCE_ERR_MAX];
+    snprintf(w, sizeof w, "%s", why); /* (why may be f->err) */
+    /* (the reason cut to leave room for the citation) */
+    if (line < 0)
+      snprintf(f->skip_why, sizeof f->skip_why, "entry %" PRIu64 ": %.400s",
+               index, w);
+    else
+      snprintf(f->skip_why, sizeof f->skip_why,
+               "observation %" PRIu64 ":%ld: %.400s", index, line, w);
+  }
+}
+
+size_t truce_fuse_skipped(const truce_fusion *f, const char **first) {
+  if (first)
+    *first = f && f->skipped ? f->skip_why : "";
+  return f ? f->skipped : 0;
+}
+
 truce_err truce_fuse_from_log(truce_fusion *f, truce_log *log,
                               int64_t from_ms, int64_t to_ms,
                               uint64_t *log_size) {
@@ -3852,16 +3915,21 @@ truce_err truce_fuse_from_log(truce_fusion *f, truce_log *log,
       seterr(f->err, rc, "%s", truce_log_errmsg(log));
       break;
     }
-    if (truce_entry_parse(b.data, b.len, e, why) != TRUCE_OK ||
-        e->kind != TRUCE_ENTRY_BATCH)
+    if (truce_entry_parse(b.data, b.len, e, why) != TRUCE_OK) {
+      skip(f, i, -1, why);
+      continue;
+    }
+    if (e->kind != TRUCE_ENTRY_BATCH)
       continue;
     uint32_t sid = UINT32_MAX;
     for (size_t k = 0; !rc && k < e->nlines; k++) {
       const char *line;
       size_t len;
       truce_entry_line(e, k, &line, &len);
-      if (truce_obs_parse(line, len, e->time_ms, o, why) != TRUCE_OK)
+      if (truce_obs_parse(line, len, e->time_ms, o, why) != TRUCE_OK) {
+        skip(f, i, (long)k, why);
         continue;
+      }
       int64_t end = o->is_window ? o->t_end_ms : o->t_ms;
       if (end < from_ms || o->t_ms >= to_ms)
         continue;
@@ -3874,11 +3942,13 @@ truce_err truce_fuse_from_log(truce_fusion *f, truce_log *log,
         if ((rc = truce_fuse_source(f, src, &sid)))
           break;
       }
-      /* A bearing the bearing functions refuse is skipped, as an
-       * observation fusion cannot place. */
+      /* One fusion refuses (the log takes none: truce_fuse_add holds
+       * observations to its ranges) would be skipped, and counted. */
       rc = truce_fuse_add(f, o, i, (uint32_t)k, sid);
-      if (rc == TRUCE_EINVAL)
+      if (rc == TRUCE_EINVAL) {
+        skip(f, i, (long)k, f->err);
         rc = TRUCE_OK;
+      }
     }
   }
   truce_free(o);

@@ -868,6 +868,90 @@ TEST(test_refuses_out_of_range) {
   truce_fuse_free(f);
 }
 
+/* A bearing from a pole names no direction (every one is south there),
+ * but the log takes it: a station at the South Pole heard an explosion
+ * 4-6 km off. It is fused as a point at the pole spread over that ring
+ * (each axis's sigma sqrt((4^2 + 4*6 + 6^2) / 6) = 3.56 km), so a
+ * camera's sighting 5 km from the pole joins it; one 30 km off does not.
+ * With no distance, it is placed only to within 1,000 km (sigma 408 km)
+ * and joins a report 300 km off. Before 27 November 2026 fusion refused
+ * both, and the log's copy was in no incident. */
+TEST(test_pole_bearing) {
+  truce_fusion *f = NULL;
+  CHECK_OK(truce_fuse_new(NULL, &f));
+  truce_source s;
+  uint32_t sid[2];
+  mksrc("pole-station", TRUCE_MEANS_AUDIO, 0.9, &s);
+  CHECK_OK(truce_fuse_source(f, &s, &sid[0]));
+  mksrc("camera-1", TRUCE_MEANS_CAMERA, 0.9, &s);
+  CHECK_OK(truce_fuse_source(f, &s, &sid[1]));
+  truce_obs o;
+  plain_obs(&o);
+  o.where_kind = TRUCE_WHERE_BEARING;
+  o.lat_deg = -90;
+  o.lon_deg = 0;
+  o.bearing_deg = 40; /* a grid bearing: no direction at the pole */
+  o.bearing_spread_deg = 10;
+  o.dist_min_m = 4000;
+  o.dist_max_m = 6000;
+  CHECK_MSG(truce_fuse_add(f, &o, 10, 0, sid[0]) == TRUCE_OK, "%s",
+            truce_fuse_errmsg(f));
+  plain_obs(&o); /* 5 km from the pole (a degree of latitude: 111.7 km) */
+  o.lat_deg = -90 + 5000 / 111694.0;
+  o.lon_deg = 137;
+  o.uncertainty_m = 20;
+  CHECK_OK(truce_fuse_add(f, &o, 11, 0, sid[1]));
+  o.lat_deg = -90 + 30000 / 111694.0; /* 30 km: apart */
+  CHECK_OK(truce_fuse_add(f, &o, 12, 0, sid[1]));
+  /* the same an hour later with no distance, and a report 300 km off */
+  plain_obs(&o);
+  o.t_ms = o.t_end_ms += 3600 * 1000;
+  o.where_kind = TRUCE_WHERE_BEARING;
+  o.lat_deg = -90;
+  o.bearing_deg = 200;
+  CHECK_OK(truce_fuse_add(f, &o, 13, 0, sid[0]));
+  plain_obs(&o);
+  o.t_ms = o.t_end_ms += 3600 * 1000;
+  o.lat_deg = -90 + 300000 / 111694.0;
+  o.lon_deg = -60;
+  o.uncertainty_m = 1000;
+  CHECK_OK(truce_fuse_add(f, &o, 14, 0, sid[1]));
+  /* its other fields are held to the bearing functions' ranges */
+  plain_obs(&o);
+  o.where_kind = TRUCE_WHERE_BEARING;
+  o.lat_deg = 90;
+  o.dist_min_m = 7000;
+  o.dist_max_m = 6000;
+  CHECK(truce_fuse_add(f, &o, 15, 0, sid[0]) == TRUCE_EINVAL);
+  CHECK_CONTAINS(truce_fuse_errmsg(f), "observation 15:0: where: distance "
+                                       "range [7000, 6000] m");
+  o.dist_min_m = 0;
+  o.bearing_spread_deg = NAN;
+  CHECK(truce_fuse_add(f, &o, 16, 0, sid[0]) == TRUCE_EINVAL);
+  CHECK_CONTAINS(truce_fuse_errmsg(f), "where.spread_deg nan");
+  CHECK(truce_fuse_nobs(f) == 5);
+  CHECK_OK(truce_fuse_run(f));
+  CHECK(truce_fuse_count(f) == 3);
+  int seen = 0;
+  for (size_t i = 0; i < truce_fuse_count(f); i++) {
+    truce_incident c;
+    CHECK_OK(truce_fuse_incident(f, i, &c));
+    CHECK(c.located && c.where.lat_deg >= -90 && c.where.lat_deg < -87);
+    if (c.nobs == 2 && c.evidence[0].index == 10) {
+      seen |= 1; /* at the camera's place, the ring wider than it */
+      CHECK(c.evidence[1].index == 11);
+      CHECK(fabs(c.where.lat_deg - (-90 + 5000 / 111694.0)) < 0.001);
+    } else if (c.nobs == 2 && c.evidence[0].index == 13) {
+      seen |= 2;
+      CHECK(c.evidence[1].index == 14);
+    } else if (c.nobs == 1 && c.evidence[0].index == 12) {
+      seen |= 4;
+    }
+  }
+  CHECK(seen == 7);
+  truce_fuse_free(f);
+}
+
 /* 3,000 weapons of systems no catalogue lists, each seen by two
  * cameras at its own place, and beside each, at the same time, one of
  * another unlisted system: 6,000 incidents, each of one system's two
@@ -1862,6 +1946,11 @@ TEST(test_index_round_trip) {
   CHECK_OK(truce_fuse_new(NULL, &f));
   uint64_t size = 0;
   CHECK_OK(truce_fuse_from_log(f, lg, INT64_MIN, INT64_MAX, &size));
+  /* every entry read: the sources' registrations are not batches, and
+   * every observation was checked as it was appended */
+  const char *why = NULL;
+  CHECK_EQ_U64(truce_fuse_skipped(f, &why), 0);
+  CHECK_STR(why, "");
   CHECK_OK(truce_fuse_run(f));
   /* apart[0] is the explosion the three observers saw: it joins them */
   CHECK_EQ_U64(truce_fuse_count(f), 3);
@@ -2066,6 +2155,7 @@ int main(void) {
   RUN(test_fire_crossing);
   RUN(test_fire_refused);
   RUN(test_refuses_out_of_range);
+  RUN(test_pole_bearing);
   RUN(test_many_systems);
   RUN(test_long_windows_same_as_reference);
   RUN(test_long_windows_memory);
