@@ -51,6 +51,11 @@ FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCHES := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 HELPERS := $(B)/test/crashtest
+# test_fuse again, with lib/fuse.c built to look for every line of
+# sight's partners by place (PAIR_LINEAR_MAX=0; ordinarily only where
+# more than 512 lie in its window of time), so that its comparisons with
+# the reference path, on random scenes, check that search too
+FUSE_BY_PLACE := $(B)/test/test_fuse_pairs_by_place
 
 .PHONY: all deps deps-test demo test check check-sanitize fuzz bench clean \
         unit cli-test fuzz-replay crash-test
@@ -83,6 +88,15 @@ $(B)/libtruce.a: $(LIB_OBJ)
 $(B)/truce: $(CLI_OBJ) $(B)/libtruce.a
 	$(CC) $(LDFLAGS) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(B)/libtruce.a $(LDLIBS)
 
+$(B)/test/fuse_pairs_by_place.o: lib/fuse.c include/truce.h $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -DPAIR_LINEAR_MAX=0 $(ALL_CFLAGS) -c $< -o $@
+
+$(FUSE_BY_PLACE): test/test_fuse.c $(B)/test/fuse_pairs_by_place.o \
+                  $(wildcard test/*.h) $(wildcard fuzz/*.h) $(B)/libtruce.a
+	$(CC) $(ALL_CPPFLAGS) -DFUSE_PAIRS_BY_PLACE -Ilib -Itest $(ALL_CFLAGS) \
+	  $(LDFLAGS) -o $@ $< $(B)/test/fuse_pairs_by_place.o $(B)/libtruce.a $(TEST_LDLIBS)
+
 $(B)/test/%: test/%.c $(wildcard test/*.h) $(wildcard fuzz/*.h) \
               $(wildcard lib/*.h) $(B)/libtruce.a
 	@mkdir -p $(@D)
@@ -111,8 +125,9 @@ demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null
 	@scripts/demo.sh $(B)/truce
 
-unit: $(TESTS)
-	@fail=0; for t in $(TESTS); do $$t || fail=1; done; exit $$fail
+unit: $(TESTS) $(FUSE_BY_PLACE)
+	@fail=0; for t in $(TESTS) $(FUSE_BY_PLACE); do $$t || fail=1; done; \
+	  exit $$fail
 
 cli-test: $(B)/truce
 	@scripts/cli-test.sh $(B)/truce
@@ -127,7 +142,7 @@ crash-test: $(B)/test/crashtest
 
 test check: deps-test
 	@$(MAKE) --no-print-directory WERROR=1 all $(TESTS) $(FUZZ_REPLAY) \
-	  $(HELPERS) $(BENCHES) >/dev/null
+	  $(HELPERS) $(FUSE_BY_PLACE) $(BENCHES) >/dev/null
 	@$(MAKE) --no-print-directory WERROR=1 unit cli-test fuzz-replay \
 	  crash-test
 	@echo "make test: all passed"

@@ -2177,10 +2177,6 @@ static bool crossing(const truce_fusion *f, uint32_t ia, uint32_t ib,
   return true;
 }
 
-/* Lines of sight tried as partners of one (a bound on the work where
- * many are seen at once). */
-#define PAIR_SEARCH_MAX 512
-
 /* Can two lines of sight crossing at e see one event (times at e)? */
 static bool pair_times(const truce_fusion *f, const fob *a, const fob *b,
                        const truce_ellipse *e) {
@@ -2194,10 +2190,163 @@ static bool pair_times(const truce_fusion *f, const fob *a, const fob *b,
   return time_meets(f, &c, b);
 }
 
+/* The partners a line of sight can have, found by place where many are
+ * seen at once. Two lines pair only if their observers stand within
+ * far_m of each other (crossing: 2 los_range_m, by degrees north at
+ * 110,571 m and east at mx_min, at least what a degree spans), so by
+ * their observers' cells of those degrees (rows of dlat, columns of 360 /
+ * ncol >= far_m / mx_min, one column when fewer than 3 fit or beyond 85
+ * degrees, where mx_min is 0) a partner's cell is the line's own or one
+ * of the 8 around it (columns round the world). key[] holds each cell's
+ * key (row, column), sorted, each cell's lines, ascending (their places
+ * in los[]: canonical order, so by t0), in idx[] from at[c] to at[c + 1]. */
+typedef struct partners {
+  size_t ncell;
+  uint64_t *key;
+  size_t *at;
+  uint32_t *idx;
+  double dlat, wlon;
+  int64_t ncol;
+} partners;
+
+/* Lines of sight whose partners in their window of time are more than
+ * this are searched by place (partners), the rest by reading the window
+ * in order. Either way every line of the window that can be its partner
+ * is tried (before 28 November 2026, at most 512 were, the first in
+ * canonical order, wherever they were). Smaller to test the search by
+ * place on small scenes (make fuzz CPPFLAGS=-DPAIR_LINEAR_MAX=1). */
+#ifndef PAIR_LINEAR_MAX
+#define PAIR_LINEAR_MAX 512
+#endif
+
+static uint64_t partner_key(int64_t row, int64_t col) {
+  return (uint64_t)(row + ((int64_t)1 << 31)) << 32 | (uint64_t)col;
+}
+
+static void partner_cell(const partners *p, double lat, double lon,
+                         int64_t *row, int64_t *col) {
+  *row = floor_i64(lat / p->dlat);
+  *col = p->ncol == 1 ? 0 : floor_i64((lon + 180) / p->wlon);
+  if (*col >= p->ncol) /* (180 itself) */
+    *col = p->ncol - 1;
+  if (*col < 0)
+    *col = 0;
+}
+
+static int cmp_key_idx(const void *a, const void *b) {
+  const uint64_t *x = a, *y = b;
+  return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+static void partners_free(partners *p) {
+  truce_free(p->key);
+  truce_free(p->at);
+  truce_free(p->idx);
+  memset(p, 0, sizeof *p);
+}
+
+static truce_err partners_build(truce_fusion *f, const uint32_t *los,
+                                size_t n, double far_m, partners *p) {
+  memset(p, 0, sizeof *p);
+  p->dlat = far_m / 110571.0;
+  double dlon = f->mx_min > 0 ? far_m / f->mx_min : 360;
+  p->ncol = dlon < 120 ? (int64_t)(360 / dlon) : 1;
+  if (p->ncol < 3)
+    p->ncol = 1;
+  p->wlon = 360.0 / (double)p->ncol;
+  uint64_t *kv = truce_malloc(2 * (n ? n : 1) * sizeof *kv);
+  p->key = truce_malloc((n ? n : 1) * sizeof *p->key);
+  p->at = truce_malloc((n + 1) * sizeof *p->at);
+  p->idx = truce_malloc((n ? n : 1) * sizeof *p->idx);
+  if (!kv || !p->key || !p->at || !p->idx) {
+    truce_free(kv);
+    partners_free(p);
+    return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+  }
+  for (size_t k = 0; k < n; k++) {
+    const fob *o = &f->obs[los[k]];
+    int64_t row, col;
+    partner_cell(p, o->olat, o->olon, &row, &col);
+    kv[2 * k] = partner_key(row, col);
+    kv[2 * k + 1] = k;
+  }
+  qsort(kv, n, 2 * sizeof *kv, cmp_key_idx);
+  for (size_t k = 0; k < n; k++) {
+    if (k == 0 || kv[2 * k] != kv[2 * k - 2]) {
+      p->key[p->ncell] = kv[2 * k];
+      p->at[p->ncell++] = k;
+    }
+    p->idx[k] = (uint32_t)kv[2 * k + 1];
+  }
+  p->at[p->ncell] = n;
+  truce_free(kv);
+  return TRUCE_OK;
+}
+
+/* The lines of cell (row, col), as [*lo, *hi) in p->idx; empty if none. */
+static void partners_of(const partners *p, int64_t row, int64_t col,
+                        size_t *lo, size_t *hi) {
+  uint64_t k = partner_key(row, col);
+  size_t a = 0, b = p->ncell;
+  while (a < b) {
+    size_t m = a + (b - a) / 2;
+    if (p->key[m] < k)
+      a = m + 1;
+    else
+      b = m;
+  }
+  *lo = *hi = 0;
+  if (a < p->ncell && p->key[a] == k) {
+    *lo = p->at[a];
+    *hi = p->at[a + 1];
+  }
+}
+
+/* The best partner so far of los[i] (los_pair): the crossing closest in
+ * time, then the smallest; between equals, the first in canonical order
+ * (the least j), whatever order they are tried in. */
+typedef struct pairing {
+  const fob *a;
+  int64_t delay;
+  double bestm;
+  truce_ellipse be; /* (set with bestm) */
+  size_t bj;
+} pairing;
+
+static void try_partner(truce_fusion *f, const uint32_t *los, size_t i,
+                        size_t j, pairing *pg) {
+  const fob *a = pg->a, *b = &f->obs[los[j]];
+  int64_t ab =
+      meet_tol_ms(f, a->minutes, b->minutes) + (heard(b) ? pg->delay : 0);
+  if (b->t0 > a->t1 + ab || f->oinc[los[j]] != UINT32_MAX ||
+      b->src == a->src || group_of(b->what) != group_of(a->what) ||
+      (group_of(a->what) == G_OTHER && a->what != b->what) ||
+      (group_of(a->what) == G_WEAPON &&
+       ext_of(f, a)->weapon != ext_of(f, b)->weapon))
+    return;
+  truce_ellipse e;
+  /* the same event is seen at the same time: the closest in time, then
+   * the smallest ellipse */
+  double dt = (double)(llabs(a->t0 - b->t0) + llabs(a->t1 - b->t1)) /
+              (f->opt.time_slack_ms + 1);
+  if (crossing(f, los[i], los[j], &e) && pair_times(f, a, b, &e)) {
+    double m = dt + e.major_m / 1000;
+    if (m < pg->bestm || (m == pg->bestm && j < pg->bj)) {
+      pg->bestm = m;
+      pg->be = e;
+      pg->bj = j;
+    }
+  }
+}
+
 /* Lines of sight that joined nothing: pair them into crossings. Each
  * unmatched line, in canonical order, seeds an incident at its best
  * crossing with a later unmatched line (the smallest ellipse, then the
- * canonical order); lines after it may then join that incident. */
+ * canonical order); lines after it may then join that incident. The
+ * later lines that can be its partner begin at most far_ms after it
+ * ends; where they are more than PAIR_LINEAR_MAX, only those whose
+ * observers stand near enough are read (partners). The reference path
+ * tries every later line. */
 static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
   truce_err rc = TRUCE_OK;
   /* how much later a partner's time can begin: time_meets' tolerance
@@ -2205,50 +2354,72 @@ static truce_err los_pair(truce_fusion *f, const uint32_t *los, size_t n) {
    * range; far_ms at most */
   int64_t delay = (int64_t)(f->opt.los_range_m / SOUND_MPS * 1000) + 2,
           far_ms = meet_tol_ms(f, true, true) + delay;
+  partners pt = {0};
+  bool built = false;
   for (size_t i = 0; !rc && i < n; i++) {
     const fob *a = &f->obs[los[i]];
     if (f->oinc[los[i]] != UINT32_MAX)
       continue;
     if ((rc = los_join(f, los[i])) || f->oinc[los[i]] != UINT32_MAX)
       continue;
-    double bestm = DBL_MAX;
-    truce_ellipse be = {0}; /* (set with bestm) */
-    size_t bj = 0;
-    for (size_t j = i + 1; j < n && j <= i + PAIR_SEARCH_MAX; j++) {
-      const fob *b = &f->obs[los[j]];
-      if (b->t0 > a->t1 + far_ms && !f->opt.reference)
-        break; /* los[] is in canonical order: by t0 */
-      int64_t ab =
-          meet_tol_ms(f, a->minutes, b->minutes) + (heard(b) ? delay : 0);
-      if (b->t0 > a->t1 + ab || f->oinc[los[j]] != UINT32_MAX ||
-          b->src == a->src || group_of(b->what) != group_of(a->what) ||
-          (group_of(a->what) == G_OTHER && a->what != b->what) ||
-          (group_of(a->what) == G_WEAPON &&
-           ext_of(f, a)->weapon != ext_of(f, b)->weapon))
-        continue;
-      truce_ellipse e;
-      /* the same event is seen at the same time: the closest in time,
-       * then the smallest ellipse */
-      double dt = (double)(llabs(a->t0 - b->t0) + llabs(a->t1 - b->t1)) /
-                  (f->opt.time_slack_ms + 1);
-      if (crossing(f, los[i], los[j], &e) && pair_times(f, a, b, &e) &&
-          dt + e.major_m / 1000 < bestm) {
-        bestm = dt + e.major_m / 1000;
-        be = e;
-        bj = j;
+    pairing pg = {a, delay, DBL_MAX, {0, 0, 0, 0, 0}, 0};
+    /* the window: los[i + 1 .. end - 1] (by t0) */
+    size_t end = n;
+    if (!f->opt.reference) {
+      size_t lo = i + 1, hi = n;
+      while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (f->obs[los[m]].t0 > a->t1 + far_ms)
+          hi = m;
+        else
+          lo = m + 1;
       }
+      end = lo;
     }
-    if (bestm == DBL_MAX)
+    if (f->opt.reference || end - i - 1 <= PAIR_LINEAR_MAX) {
+      for (size_t j = i + 1; j < end; j++)
+        try_partner(f, los, i, j, &pg);
+    } else {
+      if (!built) {
+        double far = 2 * f->opt.los_range_m * (1 + 1e-9) + 1;
+        if ((rc = partners_build(f, los, n, far, &pt)))
+          break;
+        built = true;
+      }
+      int64_t row, col;
+      partner_cell(&pt, a->olat, a->olon, &row, &col);
+      int64_t dc0 = pt.ncol == 1 ? 0 : -1, dc1 = pt.ncol == 1 ? 0 : 1;
+      for (int64_t dr = -1; dr <= 1; dr++)
+        for (int64_t dc = dc0; dc <= dc1; dc++) {
+          int64_t c = col + dc;
+          c = c < 0 ? c + pt.ncol : c >= pt.ncol ? c - pt.ncol : c;
+          size_t first, last;
+          partners_of(&pt, row + dr, c, &first, &last);
+          /* from the first after i, while within the window */
+          size_t lo = first, hi = last;
+          while (lo < hi) {
+            size_t m = lo + (hi - lo) / 2;
+            if (pt.idx[m] <= i)
+              lo = m + 1;
+            else
+              hi = m;
+          }
+          for (size_t k = lo; k < last && pt.idx[k] < end; k++)
+            try_partner(f, los, i, pt.idx[k], &pg);
+        }
+    }
+    if (pg.bestm == DBL_MAX)
       continue; /* alone: an incident of its own, without position */
     double xx, xy, yy;
-    ellipse_cov(&be, &xx, &xy, &yy);
+    ellipse_cov(&pg.be, &xx, &xy, &yy);
     uint32_t q;
-    if ((rc = new_incident(f, los[i], be.lat_deg, be.lon_deg, xx, xy, yy,
-                           &q)))
+    if ((rc = new_incident(f, los[i], pg.be.lat_deg, pg.be.lon_deg, xx, xy,
+                           yy, &q)))
       break;
     assign(f, los[i], q);
-    assign(f, los[bj], q);
+    assign(f, los[pg.bj], q);
   }
+  partners_free(&pt);
   return rc;
 }
 

@@ -1041,6 +1041,92 @@ static void fuse_list(const truce_obs *obs, size_t n, bool reference,
   truce_fuse_free(f);
 }
 
+/* 700 explosions at 700 places 110 km and more apart, each seen by two
+ * cameras 10 km apart with bearings only, all within two minutes: the
+ * first camera's sightings in the first 50 s, the second's 55 s after
+ * each. Every line's partner comes about 700 lines later in time order.
+ * The partners were looked for among the next 512 lines only (wherever
+ * they were), so none was found: 1,400 incidents without a position.
+ * Now those with more than 512 lines in their window are looked for by
+ * their observers' place: 700 incidents, each at its crossing, as the
+ * reference path finds them. Then the same in a band of 360 places
+ * round the world at 1 degree of longitude on the equator (111 km
+ * apart), the first by 180 degrees, its two observers either side. */
+static void many_los(truce_obs *obs, size_t np, bool ring) {
+  for (size_t k = 0; k < np; k++) {
+    double lat = ring ? 0.2 : 40 + (double)(k % 20);
+    double lon = ring ? -179.98 + (double)k : -20 + (double)(k / 20) * 1.5;
+    int64_t t = INT64_C(1790000000000) + (int64_t)((k * 7919) % np) *
+                                             50000 / (int64_t)np;
+    for (int c = 0; c < 2; c++) {
+      truce_obs *o = &obs[2 * k + (size_t)c];
+      memset(o, 0, sizeof *o);
+      o->what = TRUCE_WHAT_EXPLOSION;
+      o->count = 1;
+      o->where_kind = TRUCE_WHERE_BEARING;
+      /* the observers 5 km west and 5 km south of the event */
+      double cl = cos(lat * M_PI / 180);
+      o->lat_deg = c ? lat - 5000 / 111000.0 : lat;
+      o->lon_deg = c ? lon : lon - 5000 / (111000.0 * cl);
+      if (o->lon_deg < -180)
+        o->lon_deg += 360;
+      o->bearing_deg = c ? 0 : 90;
+      o->bearing_spread_deg = 2;
+      o->t_ms = o->t_end_ms = t + (c ? 55000 : 0);
+      o->precision_s = 1;
+    }
+  }
+}
+
+TEST(test_many_lines_of_sight) {
+  for (int ring = 0; ring < 2; ring++) {
+    size_t np = ring ? 360 : 700;
+    truce_obs *obs = calloc(2 * np, sizeof *obs);
+    many_los(obs, np, ring);
+    truce_buf a, r;
+    truce_buf_init(&a, 1 << 24);
+    truce_buf_init(&r, 1 << 24);
+    size_t na = 0, nr = 0;
+    fuse_list(obs, 2 * np, false, &a, &na);
+    fuse_list(obs, 2 * np, true, &r, &nr);
+    CHECK_MSG(na == np, "%zu incidents of %zu lines of sight, not %zu", na,
+              2 * np, np);
+    CHECK_MSG(a.len > 0 && a.len == r.len && memcmp(a.data, r.data, a.len) == 0,
+              "%s: the reference path differs", ring ? "ring" : "grid");
+    /* each at its crossing: the event's place, within 100 m */
+    truce_fusion *f = NULL;
+    CHECK_OK(truce_fuse_new(NULL, &f));
+    truce_source src;
+    uint32_t sid[2];
+    mksrc("camera-1", TRUCE_MEANS_CAMERA, 0.9, &src);
+    CHECK_OK(truce_fuse_source(f, &src, &sid[0]));
+    mksrc("camera-2", TRUCE_MEANS_CAMERA, 0.9, &src);
+    CHECK_OK(truce_fuse_source(f, &src, &sid[1]));
+    for (size_t i = 0; i < 2 * np; i++)
+      CHECK_OK(truce_fuse_add(f, &obs[i], 200 + i, 0, sid[i & 1]));
+    CHECK_OK(truce_fuse_run(f));
+    size_t near = 0;
+    for (size_t i = 0; i < truce_fuse_count(f); i++) {
+      truce_incident c;
+      CHECK_OK(truce_fuse_incident(f, i, &c));
+      size_t k = (size_t)(c.evidence[0].index - 200) / 2; /* its place */
+      double lat = ring ? 0.2 : 40 + (double)(k % 20);
+      double lon = ring ? -179.98 + (double)k : -20 + (double)(k / 20) * 1.5;
+      double dy = (c.where.lat_deg - lat) * 111000.0,
+             dl = fmod(c.where.lon_deg - lon + 540, 360) - 180,
+             dx = dl * 111000.0 * cos(lat * M_PI / 180);
+      near += c.located && c.nobs == 2 && c.evidence[1].index == c.evidence[0].index + 1 &&
+              sqrt(dx * dx + dy * dy) < 100;
+    }
+    truce_fuse_free(f);
+    CHECK_MSG(near == np, "%zu of %zu incidents within 100 m of their event",
+              near, np);
+    truce_buf_release(&a);
+    truce_buf_release(&r);
+    free(obs);
+  }
+}
+
 /* A news report's window of 30 days (ACLED's month precision) and a
  * camera's sighting on one of its days, at one place: one incident, on
  * whichever day the sighting is, as the reference path finds. (The
@@ -2142,6 +2228,10 @@ int main(void) {
   const char *s = getenv("TRUCE_TEST_SEED");
   seed = s && *s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
   fprintf(stderr, "test_fuse: seed %" PRIu64 " (TRUCE_TEST_SEED)\n", seed);
+#ifdef FUSE_PAIRS_BY_PLACE
+  fprintf(stderr, "test_fuse: lib/fuse.c built with PAIR_LINEAR_MAX=0: every "
+                  "line of sight's partners looked for by place\n");
+#endif
   RUN(test_one_explosion_three_observers);
   RUN(test_apart_in_space_and_time);
   RUN(test_news_report_far);
@@ -2156,6 +2246,7 @@ int main(void) {
   RUN(test_fire_refused);
   RUN(test_refuses_out_of_range);
   RUN(test_pole_bearing);
+  RUN(test_many_lines_of_sight);
   RUN(test_many_systems);
   RUN(test_long_windows_same_as_reference);
   RUN(test_long_windows_memory);
