@@ -115,7 +115,8 @@ typedef struct fob {
   int16_t key; /* size_key()'s class, floor(4 log2), once run starts */
   uint8_t what, kind, means, is_window, minutes, spare;
 } fob;
-/* the documented budget (docs/fusion.md, "Performance and memory") */
+/* the documented budget (docs/fusion.md, "Performance and memory";
+ * docs/fusion-performance.md) */
 _Static_assert(sizeof(fob) == 104, "fob is 104 bytes");
 #define FOB_COUNT_EXT UINT16_MAX
 
