@@ -26,6 +26,28 @@ static void index_path(const opts *o, const char *dir,
     truce_index_default_path(dir, out);
 }
 
+/* Bring the index at path up to date with the whole log (rebuilt from it
+ * when it holds another size, or none). The index is a convenience: a
+ * folder we cannot write (a read-only mirror) does not stop the caller,
+ * which is told (a warning). *rebuilt: whether it was. */
+static void index_update(truce_log *log, const char *path, bool *rebuilt) {
+  char err[TRUCE_ERR_MAX];
+  truce_index *ix = NULL;
+  uint64_t have = 0, now = 0;
+  *rebuilt = false;
+  truce_err rc = truce_index_open(path, TRUCE_INDEX_CREATE, &ix, err);
+  if (!rc)
+    rc = truce_log_size(log, &now);
+  if (!rc && (truce_index_log_size(ix, &have) != TRUCE_OK || have != now)) {
+    rc = truce_index_rebuild(ix, log);
+    *rebuilt = !rc;
+  }
+  if (rc)
+    fprintf(stderr, "truce: warning: index not updated: %s: %s\n", path,
+            ix ? truce_index_errmsg(ix) : err);
+  truce_index_close(ix);
+}
+
 /* truce fuse DIR [--from T] [--to T] [--format F] [--index PATH]
  *                [--no-index] [--reference] */
 int cmd_fuse(int argc, char **argv) {
@@ -75,20 +97,9 @@ int cmd_fuse(int argc, char **argv) {
    * up to date here unless --no-index. */
   if (!flag(&o, "--no-index")) {
     char path[TRUCE_INDEX_PATH_MAX];
+    bool rebuilt;
     index_path(&o, o.pos[0], path);
-    truce_index *ix = NULL;
-    uint64_t have = 0, now = 0;
-    rc = truce_index_open(path, TRUCE_INDEX_CREATE, &ix, err);
-    if (!rc)
-      rc = truce_log_size(log, &now);
-    if (!rc && (truce_index_log_size(ix, &have) != TRUCE_OK || have != now))
-      rc = truce_index_rebuild(ix, log);
-    /* The index is a convenience: a folder we cannot write (a read-only
-     * mirror) does not stop the fusion. */
-    if (rc)
-      fprintf(stderr, "truce: warning: index not updated: %s: %s\n", path,
-              ix ? truce_index_errmsg(ix) : err);
-    truce_index_close(ix);
+    index_update(log, path, &rebuilt);
   }
   if ((rc = truce_fuse_from_log(f, log, from, to, &size)) ||
       (rc = truce_fuse_run(f))) {
@@ -158,13 +169,14 @@ int cmd_reindex(int argc, char **argv) {
 }
 
 /* truce incidents DIR [--bbox W,S,E,N] [--from T] [--to T] [--what W]
- *                     [--party P] [--format F] [--index PATH] */
+ *                     [--party P] [--format F] [--index PATH] [--no-update] */
 int cmd_incidents(int argc, char **argv) {
   static const char *const valued[] = {"--bbox",   "--from",  "--to",
                                        "--what",   "--party", "--format",
                                        "--index",  NULL};
+  static const char *const flags[] = {"--no-update", NULL};
   opts o;
-  if (!parse_opts("incidents", argc, argv, valued, NULL, &o))
+  if (!parse_opts("incidents", argc, argv, valued, flags, &o))
     return EXIT_USAGE;
   if (o.npos != 1)
     return usage("incidents");
@@ -196,6 +208,26 @@ int cmd_incidents(int argc, char **argv) {
                    opt(&o, "--format"));
   char err[TRUCE_ERR_MAX], path[TRUCE_INDEX_PATH_MAX];
   index_path(&o, o.pos[0], path);
+  /* The index holds what the log held when it was last rebuilt: brought
+   * up to date first, so that a query never misses what was submitted
+   * since (unless --no-update, or the log cannot be read: then said). */
+  if (!flag(&o, "--no-update")) {
+    truce_log *log;
+    truce_err lrc = truce_log_open(o.pos[0], TRUCE_OPEN_READONLY, &log, err);
+    if (lrc) {
+      fprintf(stderr, "truce: warning: the index may not hold the latest "
+                      "observations: cannot read the log: %s\n", err);
+    } else {
+      bool rebuilt;
+      index_update(log, path, &rebuilt);
+      uint64_t size = 0;
+      truce_log_size(log, &size);
+      if (rebuilt)
+        fprintf(stderr, "index brought up to date: %" PRIu64 " log entries\n",
+                size);
+      truce_log_close(log);
+    }
+  }
   truce_index *ix = NULL;
   truce_err rc = truce_index_open(path, 0, &ix, err);
   if (rc)

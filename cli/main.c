@@ -167,12 +167,16 @@ static const command commands[] = {
      "usage: truce incidents DIR [--bbox W,S,E,N] [--from TIME] [--to TIME]\n"
      "                       [--what WORD] [--party PARTY]\n"
      "                       [--format jsonl|csv|geojson|text] [--index PATH]\n"
+     "                       [--no-update]\n"
      "\n"
-     "Incidents from the derived index (build it with `truce reindex` or\n"
-     "`truce fuse`) whose box meets W,S,E,N (degrees; a box whose W lies\n"
-     "east of its E crosses the antimeridian: 170,-20,-170,-10), whose time\n"
-     "meets [--from, --to), of kind WORD (an observation word), reported by\n"
-     "a source of PARTY; ordered by time, then id.\n"},
+     "Incidents from the derived index whose box meets W,S,E,N (degrees; a\n"
+     "box whose W lies east of its E crosses the antimeridian:\n"
+     "170,-20,-170,-10), whose time meets [--from, --to), of kind WORD (an\n"
+     "observation word), reported by a source of PARTY; ordered by time,\n"
+     "then id. The index is first brought up to date with the log (rebuilt\n"
+     "if the log has grown since: 'index brought up to date: N log\n"
+     "entries'), unless --no-update; where it cannot be (a read-only\n"
+     "folder), a warning says so and the index is queried as it is.\n"},
     {"geo", cmd_geo, "distance and side of points; the region holding them",
      "usage: truce geo dist FILE.geojson < POINTS\n"
      "\n"
