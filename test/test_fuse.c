@@ -722,6 +722,22 @@ static void plain_obs(truce_obs *o) {
   o->precision_s = 1;
 }
 
+/* A fusion (default settings) with two sources declared: sid[0] named a
+ * (means ma), sid[1] named b; NULL if it could not be made. */
+static truce_fusion *fusion_of_two(const char *a, unsigned ma, const char *b,
+                                   unsigned mb, uint32_t sid[2]) {
+  truce_fusion *f = NULL;
+  truce_source s;
+  CHECK_OK(truce_fuse_new(NULL, &f));
+  if (!f)
+    return NULL;
+  mksrc(a, ma, 0.9, &s);
+  CHECK_OK(truce_fuse_source(f, &s, &sid[0]));
+  mksrc(b, mb, 0.9, &s);
+  CHECK_OK(truce_fuse_source(f, &s, &sid[1]));
+  return f;
+}
+
 typedef struct bad_case {
   const char *field; /* what the message must name */
   void (*set)(truce_obs *o);
@@ -877,14 +893,11 @@ TEST(test_refuses_out_of_range) {
  * and joins a report 300 km off. Before 27 November 2026 fusion refused
  * both, and the log's copy was in no incident. */
 TEST(test_pole_bearing) {
-  truce_fusion *f = NULL;
-  CHECK_OK(truce_fuse_new(NULL, &f));
-  truce_source s;
   uint32_t sid[2];
-  mksrc("pole-station", TRUCE_MEANS_AUDIO, 0.9, &s);
-  CHECK_OK(truce_fuse_source(f, &s, &sid[0]));
-  mksrc("camera-1", TRUCE_MEANS_CAMERA, 0.9, &s);
-  CHECK_OK(truce_fuse_source(f, &s, &sid[1]));
+  truce_fusion *f = fusion_of_two("pole-station", TRUCE_MEANS_AUDIO,
+                                  "camera-1", TRUCE_MEANS_CAMERA, sid);
+  if (!f)
+    return;
   truce_obs o;
   plain_obs(&o);
   o.where_kind = TRUCE_WHERE_BEARING;
@@ -958,14 +971,12 @@ TEST(test_pole_bearing) {
  * sightings (the names interned in a table that grows from 16 to 8,192
  * slots; a system's number decides which sightings can be one). */
 TEST(test_many_systems) {
-  truce_fusion *f = NULL;
-  CHECK_OK(truce_fuse_new(NULL, &f));
-  truce_source s;
   uint32_t sid[2];
-  mksrc("camera-1", TRUCE_MEANS_CAMERA, 0.9, &s);
-  CHECK_OK(truce_fuse_source(f, &s, &sid[0]));
-  mksrc("camera-2", TRUCE_MEANS_CAMERA, 0.9, &s);
-  CHECK_OK(truce_fuse_source(f, &s, &sid[1]));
+  truce_fusion *f = fusion_of_two("camera-1", TRUCE_MEANS_CAMERA, "camera-2",
+                                  TRUCE_MEANS_CAMERA, sid);
+  if (!f)
+    return;
+  truce_source s;
   truce_obs o;
   uint64_t cite = 10;
   for (int i = 0; i < 3000; i++)
@@ -1094,14 +1105,11 @@ TEST(test_many_lines_of_sight) {
     CHECK_MSG(a.len > 0 && a.len == r.len && memcmp(a.data, r.data, a.len) == 0,
               "%s: the reference path differs", ring ? "ring" : "grid");
     /* each at its crossing: the event's place, within 100 m */
-    truce_fusion *f = NULL;
-    CHECK_OK(truce_fuse_new(NULL, &f));
-    truce_source src;
     uint32_t sid[2];
-    mksrc("camera-1", TRUCE_MEANS_CAMERA, 0.9, &src);
-    CHECK_OK(truce_fuse_source(f, &src, &sid[0]));
-    mksrc("camera-2", TRUCE_MEANS_CAMERA, 0.9, &src);
-    CHECK_OK(truce_fuse_source(f, &src, &sid[1]));
+    truce_fusion *f = fusion_of_two("camera-1", TRUCE_MEANS_CAMERA,
+                                    "camera-2", TRUCE_MEANS_CAMERA, sid);
+    if (!f)
+      break;
     for (size_t i = 0; i < 2 * np; i++)
       CHECK_OK(truce_fuse_add(f, &obs[i], 200 + i, 0, sid[i & 1]));
     CHECK_OK(truce_fuse_run(f));
