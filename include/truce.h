@@ -1385,10 +1385,12 @@ typedef struct truce_fuse_opts {
                            one: every incident filed so far is tried for
                            every observation (no grid, no time blocks,
                            no early exits), so the time grows with the
-                           square of the observations. It gives the same
-                           incidents wherever the fast path's bounds on
-                           its work do not apply (docs/fusion.md, "The
-                           algorithm": "Checking the fast path").
+                           square of the observations. It must give the
+                           same incidents, byte for byte: the fast path's
+                           bounds on its work fall back to reading every
+                           anchor, or every line of sight near, where
+                           they would change a result (docs/fusion.md,
+                           "The algorithm": "Checking the fast path").
                            Default 0. */
 } truce_fuse_opts;
 

@@ -2213,7 +2213,7 @@ typedef struct partners {
 /* Lines of sight whose partners in their window of time are more than
  * this are searched by place (partners), the rest by reading the window
  * in order. Either way every line of the window that can be its partner
- * is tried (before 28 November 2026, at most 512 were, the first in
+ * is tried (before 27 November 2026, at most 512 were, the first in
  * canonical order, wherever they were). Smaller to test the search by
  * place on small scenes (make fuzz CPPFLAGS=-DPAIR_LINEAR_MAX=1). */
 #ifndef PAIR_LINEAR_MAX
