@@ -2215,7 +2215,8 @@ typedef struct partners {
  * in order. Either way every line of the window that can be its partner
  * is tried (before 27 November 2026, at most 512 were, the first in
  * canonical order, wherever they were). Smaller to test the search by
- * place on small scenes (make fuzz CPPFLAGS=-DPAIR_LINEAR_MAX=1). */
+ * place on small scenes: 0, as make test builds test_fuse once more
+ * (FUSE_BY_PLACE), or make fuzz CPPFLAGS=-DPAIR_LINEAR_MAX=0. */
 #ifndef PAIR_LINEAR_MAX
 #define PAIR_LINEAR_MAX 512
 #endif
