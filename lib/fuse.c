@@ -896,10 +896,11 @@ static truce_err check_obs(truce_fusion *f, const truce_obs *o,
   return TRUCE_OK;
 }
 
-/* A bearing whose observer stands at a pole names no direction (there
- * every one is south, and truce_bearing_from_obs refuses it), but the log
- * takes it (a station at the South Pole reports by grid bearings): the
- * event lies between its distances from the pole, in any direction. It is
+/* A bearing whose observer stands at a pole names no direction (from the
+ * North Pole every one is south, from the South Pole north;
+ * truce_bearing_from_obs refuses it), but the log takes it (a station at
+ * the South Pole reports by grid bearings): the event lies between its
+ * distances from the pole, in any direction. It is
  * fused as a point at the pole with the spread of that ring: each axis's
  * variance half the mean square of a distance uniform between them
  * (*var); with no distance given, up to the farthest a report may give

@@ -260,6 +260,11 @@ expect 0 '"lat":48\.150*,"lon":37\.950*,' -- incidents "$L" --bbox 37.94,48.14,3
 expect 0 '1 row: 1 imported' -- import firms "$W/firms4.csv" "$L" --key firms-imp
 expect 0 '^0 incidents' -- incidents "$L" --bbox 37.96,48.155,37.98,48.165 --from "$YDAY" --no-update
 expect 0 '^1 incidents' -- incidents "$L" --bbox 37.96,48.155,37.98,48.165 --from "$YDAY"
+# a bearing from the South Pole names no direction (every one is north):
+# the log takes it, and fusion places it at the pole, spread over its range
+printf '{"what":"explosion","time":"%s","where":{"observer":{"lat":-90,"lon":0},"bearing_deg":40,"dist_min_m":4000,"dist_max_m":6000},"means":"audio"}\n' "$NOW" >"$W/pole.jsonl"
+expect 0 'appended 1 entry' -- submit "$L" --key patrol-1 "$W/pole.jsonl"
+expect 0 '"lat":-90(\.0*)?,"lon":[-0-9.]+,"ellipse":\{"major_m":[0-9]{4}\.' -- fuse "$L" --from "$YDAY" --format jsonl --no-index
 expect 2 "'bogus' is not a data set" -- import bogus "$W/firms.csv" "$L" --key firms-imp
 expect 0 'verifies' -- verify "$L"
 

@@ -884,8 +884,9 @@ TEST(test_refuses_out_of_range) {
   truce_fuse_free(f);
 }
 
-/* A bearing from a pole names no direction (every one is south there),
- * but the log takes it: a station at the South Pole heard an explosion
+/* A bearing from a pole names no direction (from the North Pole every
+ * one is south, from the South Pole north), but the log takes it: a
+ * station at the South Pole heard an explosion
  * 4-6 km off. It is fused as a point at the pole spread over that ring
  * (each axis's sigma sqrt((4^2 + 4*6 + 6^2) / 6) = 3.56 km), so a
  * camera's sighting 5 km from the pole joins it; one 30 km off does not.
