@@ -26,11 +26,22 @@ static void index_path(const opts *o, const char *dir,
     truce_index_default_path(dir, out);
 }
 
+/* Nothing is left out without a word: entries or observations of the
+ * log that fusion could not read or place (truce_fuse_skipped). */
+static void warn_skipped(size_t n, const char *why) {
+  if (n)
+    fprintf(stderr, "truce: warning: %zu entries or observations of the log "
+                    "could not be read or placed, and are in no incident "
+                    "(the first: %s)\n",
+            n, why);
+}
+
 /* Bring the index at path up to date with the whole log (rebuilt from it
  * when it holds another size, or none). The index is a convenience: a
  * folder we cannot write (a read-only mirror) does not stop the caller,
  * which is told (a warning). *rebuilt: whether it was. */
-static void index_update(truce_log *log, const char *path, bool *rebuilt) {
+static void index_update(truce_log *log, const char *path, bool report,
+                         bool *rebuilt) {
   char err[TRUCE_ERR_MAX];
   truce_index *ix = NULL;
   uint64_t have = 0, now = 0;
@@ -41,6 +52,11 @@ static void index_update(truce_log *log, const char *path, bool *rebuilt) {
   if (!rc && (truce_index_log_size(ix, &have) != TRUCE_OK || have != now)) {
     rc = truce_index_rebuild(ix, log);
     *rebuilt = !rc;
+    if (!rc && report) {
+      const char *why;
+      size_t n = truce_index_skipped(ix, &why);
+      warn_skipped(n, why);
+    }
   }
   if (rc)
     fprintf(stderr, "truce: warning: index not updated: %s: %s\n", path,
@@ -99,7 +115,7 @@ int cmd_fuse(int argc, char **argv) {
     char path[TRUCE_INDEX_PATH_MAX];
     bool rebuilt;
     index_path(&o, o.pos[0], path);
-    index_update(log, path, &rebuilt);
+    index_update(log, path, false, &rebuilt); /* (warned below) */
   }
   if ((rc = truce_fuse_from_log(f, log, from, to, &size)) ||
       (rc = truce_fuse_run(f))) {
@@ -126,11 +142,8 @@ int cmd_fuse(int argc, char **argv) {
             truce_fuse_nobs(f), n, size);
   const char *why;
   size_t skipped = truce_fuse_skipped(f, &why);
-  if (!code && skipped)
-    fprintf(stderr, "truce: warning: %zu entries or observations of the log "
-                    "could not be read or placed, and are in no incident "
-                    "(the first: %s)\n",
-            skipped, why);
+  if (!code)
+    warn_skipped(skipped, why);
 out:
   truce_buf_release(&k.line);
   truce_fuse_free(f);
@@ -162,6 +175,9 @@ int cmd_reindex(int argc, char **argv) {
     uint64_t size = 0;
     truce_index_log_size(ix, &size);
     printf("%s: rebuilt from %" PRIu64 " log entries\n", path, size);
+    const char *why;
+    size_t n = truce_index_skipped(ix, &why);
+    warn_skipped(n, why);
   }
   truce_index_close(ix);
   truce_log_close(log);
@@ -219,7 +235,7 @@ int cmd_incidents(int argc, char **argv) {
                       "observations: cannot read the log: %s\n", err);
     } else {
       bool rebuilt;
-      index_update(log, path, &rebuilt);
+      index_update(log, path, true, &rebuilt);
       uint64_t size = 0;
       truce_log_size(log, &size);
       if (rebuilt)

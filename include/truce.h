@@ -1510,6 +1510,10 @@ truce_err truce_index_store(truce_index *ix, truce_fusion *f,
                             uint64_t log_size);
 /* Fuse every observation in the log and store the result. */
 truce_err truce_index_rebuild(truce_index *ix, truce_log *log);
+/* What the last truce_index_rebuild on ix could not read or place, as
+ * truce_fuse_skipped: the count, and the first one's citation and
+ * reason ("" when none). */
+size_t truce_index_skipped(const truce_index *ix, const char **first);
 /* The log size the index was built from (0 and TRUCE_ENOTFOUND if never
  * built). */
 truce_err truce_index_log_size(truce_index *ix, uint64_t *size);

@@ -31,6 +31,8 @@ struct truce_index {
   sqlite3 *db;
   int readonly;
   char err[TRUCE_ERR_MAX];
+  size_t skipped; /* the last rebuild's truce_fuse_skipped */
+  char skip_why[TRUCE_ERR_MAX];
   /* what a query's current incident points to */
   char parties[1024];
   truce_evidence *ev;
@@ -333,6 +335,9 @@ truce_err truce_index_rebuild(truce_index *ix, truce_log *log) {
     return seterr(ix->err, rc, "out of memory");
   uint64_t size = 0;
   rc = truce_fuse_from_log(f, log, INT64_MIN, INT64_MAX, &size);
+  const char *why;
+  ix->skipped = truce_fuse_skipped(f, &why);
+  snprintf(ix->skip_why, sizeof ix->skip_why, "%s", why);
   if (!rc)
     rc = truce_fuse_run(f);
   if (rc)
@@ -341,6 +346,12 @@ truce_err truce_index_rebuild(truce_index *ix, truce_log *log) {
     rc = truce_index_store(ix, f, size);
   truce_fuse_free(f);
   return rc;
+}
+
+size_t truce_index_skipped(const truce_index *ix, const char **first) {
+  if (first)
+    *first = ix && ix->skipped ? ix->skip_why : "";
+  return ix ? ix->skipped : 0;
 }
 
 truce_err truce_index_log_size(truce_index *ix, uint64_t *size) {
