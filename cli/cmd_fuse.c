@@ -39,20 +39,20 @@ static void warn_skipped(size_t n, const char *why) {
 /* Bring the index at path up to date with the whole log (rebuilt from it
  * when it holds another size, or none). The index is a convenience: a
  * folder we cannot write (a read-only mirror) does not stop the caller,
- * which is told (a warning). *rebuilt: whether it was. */
-static void index_update(truce_log *log, const char *path, bool report,
-                         bool *rebuilt) {
+ * which is told (a warning). tell: also say when it was rebuilt, and what
+ * the rebuild could not read (truce fuse says that of its own period). */
+static void index_update(truce_log *log, const char *path, bool tell) {
   char err[TRUCE_ERR_MAX];
   truce_index *ix = NULL;
   uint64_t have = 0, now = 0;
-  *rebuilt = false;
   truce_err rc = truce_index_open(path, TRUCE_INDEX_CREATE, &ix, err);
   if (!rc)
     rc = truce_log_size(log, &now);
   if (!rc && (truce_index_log_size(ix, &have) != TRUCE_OK || have != now)) {
     rc = truce_index_rebuild(ix, log);
-    *rebuilt = !rc;
-    if (!rc && report) {
+    if (!rc && tell) {
+      fprintf(stderr, "index brought up to date: %" PRIu64 " log entries\n",
+              now);
       const char *why;
       size_t n = truce_index_skipped(ix, &why);
       warn_skipped(n, why);
@@ -113,9 +113,8 @@ int cmd_fuse(int argc, char **argv) {
    * up to date here unless --no-index. */
   if (!flag(&o, "--no-index")) {
     char path[TRUCE_INDEX_PATH_MAX];
-    bool rebuilt;
     index_path(&o, o.pos[0], path);
-    index_update(log, path, false, &rebuilt); /* (warned below) */
+    index_update(log, path, false);
   }
   if ((rc = truce_fuse_from_log(f, log, from, to, &size)) ||
       (rc = truce_fuse_run(f))) {
@@ -234,13 +233,7 @@ int cmd_incidents(int argc, char **argv) {
       fprintf(stderr, "truce: warning: the index may not hold the latest "
                       "observations: cannot read the log: %s\n", err);
     } else {
-      bool rebuilt;
-      index_update(log, path, true, &rebuilt);
-      uint64_t size = 0;
-      truce_log_size(log, &size);
-      if (rebuilt)
-        fprintf(stderr, "index brought up to date: %" PRIu64 " log entries\n",
-                size);
+      index_update(log, path, true);
       truce_log_close(log);
     }
   }
