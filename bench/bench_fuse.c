@@ -307,8 +307,8 @@ static void print_scenario(const char *name, const score_result *r) {
 static truce_err over_seeds(const char *dir, double rate, int fire,
                             char *err) {
   size_t located = 0, n = 0, inside = 0, cap = 0, merges = 0, wrong = 0,
-         below = 0, split = 0, extra = 0;
-  double *all = NULL, psum = 0, pmin = 1, rmin = 1;
+         below = 0, split = 0, extra = 0, bare2 = 0, bare2_wrong = 0;
+  double *all = NULL, psum = 0, pmin = 1, rmin = 1, bconf = 0, bwconf = 0;
   truce_err rc = TRUCE_OK;
   for (uint64_t seed = 1; !rc && seed <= SEEDS; seed++) {
     score_result r;
@@ -322,6 +322,10 @@ static truce_err over_seeds(const char *dir, double rate, int fire,
     wrong += r.wrong_other;
     split += r.split_events;
     extra += r.split_extra;
+    bare2 += r.nbare2;
+    bare2_wrong += r.bare2_wrong;
+    bconf += r.bare2_conf;
+    bwconf += r.bare2_wrong_conf;
     if (fire && n + r.nfire > cap) {
       size_t nc = 2 * (n + r.nfire) + 64;
       double *p = realloc(all, nc * sizeof *p);
@@ -346,6 +350,16 @@ static truce_err over_seeds(const char *dir, double rate, int fire,
            "split %zu (%zu incidents beyond one each)\n",
            SEEDS, psum / SEEDS, pmin, below, rmin, merges, wrong, split,
            extra);
+    printf("  over seeds 1-%d: incidents resting on two bearings without a "
+           "range alone (placed where they cross) %zu, of which %zu (%.1f%%) "
+           "join two events or a false report; mean confidence %.3f of "
+           "the right ones, %.3f of the wrong\n",
+           SEEDS, bare2, bare2_wrong,
+           bare2 ? 100.0 * (double)bare2_wrong / (double)bare2 : 0,
+           bare2 > bare2_wrong
+               ? (bconf - bwconf) / (double)(bare2 - bare2_wrong)
+               : 0,
+           bare2_wrong ? bwconf / (double)bare2_wrong : 0);
     if (fire) {
       double med = score_median(all, n);
       printf("  over seeds 1-%d: firing positions %zu (%zu scored), median "

@@ -69,6 +69,11 @@ typedef struct score_result {
   double fire_median_m;  /* firing-position error, median over nfire */
   double precision_corroborated; /* over incidents of >= 2 sources */
   double *fire_errs;     /* the nfire errors, sorted (score_release) */
+  /* incidents that rest on two bearings without a range alone (where
+   * they cross: docs/fusion.md, Limits), those of them whose two are
+   * not of one true event, and their confidences summed */
+  size_t nbare2, bare2_wrong;
+  double bare2_conf, bare2_wrong_conf;
 } score_result;
 
 static void score_release(score_result *r) {
@@ -217,9 +222,9 @@ static double score_median(double *v, size_t n) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* The truth of an observation cited (entry, pos). */
-static int64_t score_event_of(const score_input *in, uint64_t entry,
-                              uint32_t pos) {
+/* The observation cited (entry, pos), or NULL. */
+static const score_obs *score_obs_of(const score_input *in, uint64_t entry,
+                                     uint32_t pos) {
   /* obs[] is grouped by source in order, lines in order */
   size_t lo = 0, hi = in->nobs;
   while (lo < hi) {
@@ -231,8 +236,21 @@ static int64_t score_event_of(const score_input *in, uint64_t entry,
       hi = mid;
   }
   if (lo < in->nobs && in->obs[lo].src == entry && in->obs[lo].line - 1 == pos)
-    return in->obs[lo].event;
-  return -2;
+    return &in->obs[lo];
+  return NULL;
+}
+
+/* The truth of an observation cited (entry, pos). */
+static int64_t score_event_of(const score_input *in, uint64_t entry,
+                              uint32_t pos) {
+  const score_obs *so = score_obs_of(in, entry, pos);
+  return so ? so->event : -2;
+}
+
+/* A bearing without a distance range: a line of sight. */
+static int score_bare_bearing(const score_obs *so) {
+  return so && so->o.where_kind == TRUCE_WHERE_BEARING &&
+         so->o.dist_max_m <= 0;
 }
 
 /* The distance from a firing position to the event's true one; *inside
@@ -307,6 +325,17 @@ static truce_err score_fusion(const score_input *in, truce_fusion *f,
     for (size_t k = 0; k < n; k++)
       cnt += evs[k] == cand;
     r->ncorroborated += c.nsources >= 2;
+    if (n == 2 &&
+        score_bare_bearing(score_obs_of(in, c.evidence[0].index,
+                                        c.evidence[0].pos)) &&
+        score_bare_bearing(score_obs_of(in, c.evidence[1].index,
+                                        c.evidence[1].pos))) {
+      int one = evs[0] >= 0 && evs[0] == evs[1];
+      r->nbare2++;
+      r->bare2_conf += c.confidence;
+      r->bare2_wrong += !one;
+      r->bare2_wrong_conf += one ? 0 : c.confidence;
+    }
     if (cand >= 0 && 2 * cnt > n) {
       r->correct++;
       r->correct_corroborated += c.nsources >= 2;
@@ -356,11 +385,8 @@ static truce_err score_fusion(const score_input *in, truce_fusion *f,
       fprintf(stderr, "%s %s %s n=%zu:", merged ? "MERGE" : "WRONG", c.id,
               truce_what_name(c.what), n);
       for (size_t k = 0; k < n; k++) {
-        const score_obs *so = NULL;
-        for (size_t q = 0; q < in->nobs; q++)
-          if (in->obs[q].src == c.evidence[k].index &&
-              in->obs[q].line - 1 == c.evidence[k].pos)
-            so = &in->obs[q];
+        const score_obs *so =
+            score_obs_of(in, c.evidence[k].index, c.evidence[k].pos);
         const truce_sim_event *x =
             evs[k] >= 0 ? truce_sim_truth_event(in->truth, (size_t)evs[k])
                         : NULL;
