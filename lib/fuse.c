@@ -93,6 +93,9 @@
  * buckets that hold its own (probes_levels). */
 #define LEVEL_BITS 3
 #define LONG_BUCKETS 8
+/* The time buckets the searches' first filter tells apart, at most
+ * (truce_fusion.rocc): 4096 of 20 minutes are 57 days. */
+#define ROCC_BUCKETS_MAX 4096
 
 enum { K_POINT = 1, K_REGION = 2, K_LOS = 3 };
 enum { G_EXPLOSION = 1, G_FIRE, G_WEAPON, G_OTHER };
@@ -224,6 +227,13 @@ struct truce_fusion {
    * whose buckets are all clear skips the grid (no cells walked) */
 #define TBITS 65536
   uint64_t tocc[NGRID][TBITS / 64];
+  /* per grid, the searches' first filter (probes_row): for each time
+   * bucket of level 0 (modulo rmask + 1) and row of cells (modulo 64),
+   * a word with the bit of each column (modulo 64) set where an anchor
+   * is filed. A clear bit is never wrong; a set one may be another
+   * cell's or bucket's (then the occupancy bit and the chain decide). */
+  uint64_t *rocc[NGRID];
+  size_t rmask[NGRID];
   size_t ngrid[NGRID]; /* anchors in each grid */
   unsigned levels[NGRID]; /* bit L: anchors filed at level L >= 1 */
   /* While run forms the incidents, in one block (ibuf: n incidents at
@@ -624,6 +634,14 @@ truce_err truce_fuse_new(const truce_fuse_opts *opts, truce_fusion **out) {
   return TRUCE_OK;
 }
 
+static void rocc_free(truce_fusion *f) {
+  for (int g = 0; g < NGRID; g++) {
+    truce_free(f->rocc[g]);
+    f->rocc[g] = NULL;
+    f->rmask[g] = 0;
+  }
+}
+
 void truce_fuse_free(truce_fusion *f) {
   if (!f)
     return;
@@ -646,6 +664,7 @@ void truce_fuse_free(truce_fusion *f) {
   truce_free(f->keep[1]);
   truce_free(f->heads);
   truce_free(f->occ);
+  rocc_free(f);
   truce_free(f->ent);
   truce_free(f->members);
   truce_free(f->sum);
@@ -1072,6 +1091,9 @@ size_t truce_fuse_bytes(const truce_fusion *f) {
          f->capinc * sizeof(finc) +
          f->capent * sizeof(gent) + (f->hmask + 1) * sizeof(uint32_t) +
          (f->occ ? (f->omask + 1) / 8 : 0) +
+         (f->rocc[0] ? (f->rmask[0] + f->rmask[1] + f->rmask[2] + 3) * 64 *
+                           sizeof(uint64_t)
+                     : 0) +
          (f->order ? f->nobs * sizeof(uint32_t) : 0) +
          (f->members ? f->nobs * sizeof(uint32_t) : 0) +
          (f->sum ? f->ninc * sizeof(fsum) : 0) + f->capparties +
@@ -1198,6 +1220,24 @@ static void occupy(truce_fusion *f, uint64_t key, size_t h) {
   f->occ[b >> 6] |= 1ull << (b & 63);
 }
 
+/* The word of rocc[grid] for time bucket tb (level 0) and row cy. */
+static size_t rocc_word(const truce_fusion *f, int grid, int64_t tb,
+                        int64_t cy) {
+  return ((size_t)tb & f->rmask[grid]) << 6 | ((size_t)cy & 63);
+}
+
+/* The lowest set bit of w (not 0). */
+static unsigned lowest_bit(uint64_t w) {
+#if defined(__GNUC__)
+  return (unsigned)__builtin_ctzll(w);
+#else
+  unsigned b = 0;
+  while (!(w >> b & 1))
+    b++;
+  return b;
+#endif
+}
+
 /* Does the grid hold anything in the time buckets a query over [t0, t1]
  * visits? (false: certainly not) */
 static int64_t bucket_of(const truce_fusion *f, int grid, int64_t t);
@@ -1309,12 +1349,14 @@ static truce_err grid_put(truce_fusion *f, int grid, uint32_t inc) {
       f->ent = p;
     }
     prefault_ahead(f->ent, sizeof *f->ent, f->nent, f->capent, &f->ent_ready);
-    uint64_t key = cell_key(grid, column(f, grid, cx), cy,
-                            (int64_t)level_bucket(level, tb));
+    int64_t col = column(f, grid, cx);
+    uint64_t key = cell_key(grid, col, cy, (int64_t)level_bucket(level, tb));
     size_t hk = hash64(key >> 21), h = slot_of(f, key, hk);
     occupy(f, key, hk);
-    if (!level)
+    if (!level) {
       f->tocc[grid][(size_t)tb % TBITS / 64] |= 1ull << ((size_t)tb % 64);
+      f->rocc[grid][rocc_word(f, grid, tb, cy)] |= 1ull << ((uint64_t)col & 63);
+    }
     gent *e = &f->ent[f->nent];
     e->key = key;
     e->inc = inc;
@@ -1439,9 +1481,24 @@ static void probes_levels(probes *p, int grid, int64_t x0, int64_t x1,
 static inline void probes_row(probes *p, int grid, int64_t x0, int64_t x1,
                               int64_t y, int64_t b0, int64_t b1,
                               unsigned lv) {
+  if (x1 < x0)
+    return;
   if (columns_inside(p->f, grid, x0, x1)) {
-    for (int64_t x = x0; x <= x1; x++)
-      probes_cell(p, grid, x, y, 0, b0, b1);
+    /* for each bucket, the row's word in rocc, masked to the columns
+     * x0..x1 (modulo 64: the mask rotated to start at x0's bit), names
+     * the cells to probe: most rows hold none (a word read, no cell's
+     * hash computed) */
+    const uint64_t *ro = p->f->rocc[grid];
+    uint64_t len = (uint64_t)(x1 - x0) + 1;
+    unsigned s = (unsigned)((uint64_t)x0 & 63);
+    uint64_t m = len >= 64 ? ~0ull : (1ull << len) - 1;
+    if (s)
+      m = m << s | m >> (64 - s);
+    for (int64_t tb = b0; tb <= b1; tb++)
+      for (uint64_t w = ro[rocc_word(p->f, grid, tb, y)] & m; w; w &= w - 1)
+        for (int64_t x = x0 + (int64_t)((lowest_bit(w) - s) & 63); x <= x1;
+             x += 64)
+          probes_cell(p, grid, x, y, 0, tb, tb);
   } else {
     for (int64_t x = x0; x <= x1; x++)
       probes_cell(p, grid, column(p->f, grid, x), y, 0, b0, b1);
@@ -1733,7 +1790,16 @@ static void grid_visit_band(truce_fusion *f, int grid, const band *q,
   probes p;
   probes_init(&p, f, fn, ctx);
   unsigned lv = f->levels[grid]; /* (probes_row) */
+  const uint64_t *ro = f->rocc[grid];
   for (int64_t y = y0; y <= y1; y++) {
+    /* a row whose every column is clear in rocc at these buckets holds
+     * nothing: its interval is not solved for (but for levels above 0,
+     * which rocc does not hold) */
+    uint64_t any = lv;
+    for (int64_t tb = b0; !any && tb <= b1; tb++)
+      any = ro[rocc_word(f, grid, tb, y)];
+    if (!any)
+      continue;
     double cy = (double)y * g.wy + g.oy;
     /* east: within the disk, the strip (|cx uy - cy ux| <= A) and the
      * half-plane (cx ux + cy uy >= B); a zero component bounds the
@@ -3730,6 +3796,27 @@ truce_err truce_fuse_run(truce_fusion *f) {
   f->hbits = 6;
   while (f->hbits < 12 && (double)((size_t)1 << f->hbits) < 2 * (double)n / nbk)
     f->hbits++;
+  /* rocc: a word per row (modulo 64) and time bucket, the buckets the
+   * data spans (modulo a power of 2 from 64 to ROCC_BUCKETS_MAX, and at
+   * most about one per 64 observations: 2 bytes an observation) */
+  size_t rcap = 64;
+  while (rcap < ROCC_BUCKETS_MAX && rcap * 64 < n)
+    rcap *= 2;
+  for (int g = 0; g < NGRID; g++) {
+    double span = (double)(g == 2 ? COARSE_SPAN_MS
+                                  : g ? MID_SPAN_MS : FINE_SPAN_MS);
+    double nb = n ? ((double)tmax - (double)f->tmin) / span + 1 : 1;
+    size_t tb = 64;
+    while (tb < rcap && (double)tb < nb)
+      tb *= 2;
+    f->rmask[g] = tb - 1;
+    f->rocc[g] = truce_calloc(tb * 64, sizeof *f->rocc[g]);
+    if (!f->rocc[g]) {
+      truce_free(t0s);
+      truce_free(cp);
+      return seterr(f->err, TRUCE_ENOMEM, "out of memory");
+    }
+  }
   /* Each citation once (the check above is linear when they came in
    * order, as they do from the log). */
   if (!in_order) {
@@ -3854,6 +3941,7 @@ truce_err truce_fuse_run(truce_fusion *f) {
   truce_free(f->occ);
   f->occ = NULL;
   f->omask = 0;
+  rocc_free(f);
   truce_free(f->ent);
   f->ent = NULL;
   f->capent = f->nent = 0;
