@@ -1248,12 +1248,11 @@ static int64_t bucket_of(const truce_fusion *f, int grid, int64_t t);
 static int64_t bucket_slack_ms(const truce_fusion *f) {
   return (int64_t)f->opt.time_slack_ms + 60000;
 }
-static bool grid_has_time(const truce_fusion *f, int grid, int64_t t0,
-                          int64_t t1) {
+/* (the buckets b0..b1 from bucket_range) */
+static bool grid_has_time(const truce_fusion *f, int grid, int64_t b0,
+                          int64_t b1) {
   if (f->levels[grid])
     return true; /* (windows of weeks or more, below: not in tocc) */
-  int64_t slack = bucket_slack_ms(f);
-  int64_t b0 = bucket_of(f, grid, t0 - slack), b1 = bucket_of(f, grid, t1 + slack);
   if (b1 - b0 >= TBITS)
     return true;
   for (int64_t tb = b0; tb <= b1; tb++)
@@ -1478,27 +1477,39 @@ static void probes_levels(probes *p, int grid, int64_t x0, int64_t x1,
  * taken round the world where they pass 180 degrees (column), and the
  * levels above 0 where the grid has any (lv: its levels[], read once per
  * search, so that it stays in a register). */
+/* The columns x0..x1 (x0 <= x1) as a mask of a rocc word: bits x0 & 63
+ * on (modulo 64), x1 - x0 + 1 of them (all, from 64). */
+static uint64_t columns_mask(int64_t x0, int64_t x1) {
+  uint64_t len = (uint64_t)(x1 - x0) + 1;
+  unsigned s = (unsigned)((uint64_t)x0 & 63);
+  uint64_t m = len >= 64 ? ~0ull : (1ull << len) - 1;
+  return s ? m << s | m >> (64 - s) : m;
+}
+
+/* Probe, at level 0, the cells x0..x1 of row y (all inside column()'s
+ * range) that rocc names for each bucket b0..b1 (m: columns_mask(x0,
+ * x1)): for each bucket, the row's word masked to the columns names the
+ * cells to probe; most rows hold none (a word read, no cell's hash
+ * computed). */
+static inline void probes_named(probes *p, int grid, int64_t x0, int64_t x1,
+                                uint64_t m, int64_t y, int64_t b0,
+                                int64_t b1) {
+  const uint64_t *ro = p->f->rocc[grid];
+  unsigned s = (unsigned)((uint64_t)x0 & 63);
+  for (int64_t tb = b0; tb <= b1; tb++)
+    for (uint64_t w = ro[rocc_word(p->f, grid, tb, y)] & m; w; w &= w - 1)
+      for (int64_t x = x0 + (int64_t)((lowest_bit(w) - s) & 63); x <= x1;
+           x += 64)
+        probes_cell(p, grid, x, y, 0, tb, tb);
+}
+
 static inline void probes_row(probes *p, int grid, int64_t x0, int64_t x1,
                               int64_t y, int64_t b0, int64_t b1,
                               unsigned lv) {
   if (x1 < x0)
     return;
   if (columns_inside(p->f, grid, x0, x1)) {
-    /* for each bucket, the row's word in rocc, masked to the columns
-     * x0..x1 (modulo 64: the mask rotated to start at x0's bit), names
-     * the cells to probe: most rows hold none (a word read, no cell's
-     * hash computed) */
-    const uint64_t *ro = p->f->rocc[grid];
-    uint64_t len = (uint64_t)(x1 - x0) + 1;
-    unsigned s = (unsigned)((uint64_t)x0 & 63);
-    uint64_t m = len >= 64 ? ~0ull : (1ull << len) - 1;
-    if (s)
-      m = m << s | m >> (64 - s);
-    for (int64_t tb = b0; tb <= b1; tb++)
-      for (uint64_t w = ro[rocc_word(p->f, grid, tb, y)] & m; w; w &= w - 1)
-        for (int64_t x = x0 + (int64_t)((lowest_bit(w) - s) & 63); x <= x1;
-             x += 64)
-          probes_cell(p, grid, x, y, 0, tb, tb);
+    probes_named(p, grid, x0, x1, columns_mask(x0, x1), y, b0, b1);
   } else {
     for (int64_t x = x0; x <= x1; x++)
       probes_cell(p, grid, column(p->f, grid, x), y, 0, b0, b1);
@@ -1561,14 +1572,13 @@ static void visit_all(truce_fusion *f, int grid, visit_fn fn, void *ctx) {
   }
 }
 
+/* (the buckets b0..b1 from bucket_range) */
 static void grid_visit(truce_fusion *f, int grid, double lat, double lon,
-                       double reach_m, int64_t t0, int64_t t1, visit_fn fn,
+                       double reach_m, int64_t b0, int64_t b1, visit_fn fn,
                        void *ctx) {
   /* the cells that meet the square of side 2 reach_m around the point */
   int64_t x0, y0, x1, y1;
   bool whole = square_cells(f, grid, lat, lon, reach_m, &x0, &y0, &x1, &y1);
-  int64_t b0, b1;
-  bucket_range(f, grid, t0, t1, &b0, &b1);
   if ((!whole || b1 - b0 > BUCKETS_MAX) &&
       scanned(f, grid, whole, (double)(x1 - x0 + 1) * (double)(y1 - y0 + 1),
               b0, b1, fn, ctx))
@@ -1576,8 +1586,15 @@ static void grid_visit(truce_fusion *f, int grid, double lat, double lon,
   probes p;
   probes_init(&p, f, fn, ctx);
   unsigned lv = f->levels[grid]; /* (probes_row) */
-  for (int64_t y = y0; y <= y1; y++)
-    probes_row(&p, grid, x0, x1, y, b0, b1, lv);
+  if (!lv && x0 <= x1 && columns_inside(f, grid, x0, x1)) {
+    /* (probes_row, its columns' mask once for every row) */
+    uint64_t m = columns_mask(x0, x1);
+    for (int64_t y = y0; y <= y1; y++)
+      probes_named(&p, grid, x0, x1, m, y, b0, b1);
+  } else {
+    for (int64_t y = y0; y <= y1; y++)
+      probes_row(&p, grid, x0, x1, y, b0, b1, lv);
+  }
   probes_flush(&p);
 }
 
@@ -1691,10 +1708,8 @@ static bool band_keeps(const band *q, const band_cells *g, int64_t x,
 }
 
 static void grid_visit_rows(truce_fusion *f, int grid, const rows *r,
-                            const band *q, int64_t t0, int64_t t1,
+                            const band *q, int64_t b0, int64_t b1,
                             visit_fn fn, void *ctx) {
-  int64_t b0, b1;
-  bucket_range(f, grid, t0, t1, &b0, &b1);
   if (r->capped || b1 - b0 > BUCKETS_MAX) { /* as grid_visit */
     double cells = 0;
     for (int64_t i = 0; i < r->n; i++)
@@ -1766,10 +1781,8 @@ static double dmax(double a, double b) { return a > b ? a : b; }
 static int64_t ceil_i64(double x) { return -floor_i64(-x); }
 
 static void grid_visit_band(truce_fusion *f, int grid, const band *q,
-                            int64_t t0, int64_t t1, visit_fn fn,
+                            int64_t b0, int64_t b1, visit_fn fn,
                             void *ctx) {
-  int64_t b0, b1;
-  bucket_range(f, grid, t0, t1, &b0, &b1);
   band_cells g;
   band_cells_of(f, grid, q, &g);
   double ux = q->ux, uy = q->uy, A = g.across, B = g.behind, F = g.far;
@@ -2126,19 +2139,22 @@ static truce_err join_or_seed(truce_fusion *f, uint32_t oi) {
   /* b.fr: set by visit_located when needed */
   double so = sigma_max(o->sxx, o->sxy, o->syy), k = f->opt.k_sigma;
   for (int grid = 0; grid < NGRID; grid++) {
+    if (!f->ngrid[grid])
+      continue;
+    if (f->opt.reference) {
+      visit_all(f, grid, visit_located, &b);
+      continue;
+    }
     double sa = f->smax[grid];
     double reach = k * sqrt(so * so + sa * sa);
     /* an anchor it joins lies within reach of its centre, and a heard
      * region's centre within its greatest distance of the observer */
     int64_t t0 =
         o->t0 - heard_back_ms(o, ((double)o->dmax + reach) * 1.01 + 1);
-    if (!f->ngrid[grid])
-      continue;
-    if (f->opt.reference)
-      visit_all(f, grid, visit_located, &b);
-    else if (grid_has_time(f, grid, t0, o->t1))
-      grid_visit(f, grid, o->lat, o->lon, reach, t0, o->t1, visit_located,
-                 &b);
+    int64_t b0, b1;
+    bucket_range(f, grid, t0, o->t1, &b0, &b1);
+    if (grid_has_time(f, grid, b0, b1))
+      grid_visit(f, grid, o->lat, o->lon, reach, b0, b1, visit_located, &b);
   }
   truce_err rc = TRUCE_OK;
   if (b.inc == UINT32_MAX)
@@ -2174,7 +2190,9 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
       visit_all(f, grid, visit_los, &b);
       continue;
     }
-    if (!grid_has_time(f, grid, t0, o->t1))
+    int64_t b0, b1;
+    bucket_range(f, grid, t0, o->t1, &b0, &b1);
+    if (!grid_has_time(f, grid, b0, b1))
       continue;
     /* along the line of sight, in steps of half a cell, the cells that
      * reach across it as far as an incident could lie off it there */
@@ -2184,7 +2202,7 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
     q.across = f->opt.k_sigma * sqrt(srr * srr + 1.00001 * sa * sa) * 1.00001 +
                BAND_MARGIN_M;
     if (band_direct(f, grid, &q, range, sa, sb)) {
-      grid_visit_band(f, grid, &q, t0, o->t1, visit_los, &b);
+      grid_visit_band(f, grid, &q, b0, b1, visit_los, &b);
       continue;
     }
     rows r;
@@ -2196,7 +2214,7 @@ static truce_err los_join(truce_fusion *f, uint32_t oi) {
       double across = f->opt.k_sigma * sqrt(sr * sr + sa * sa) + c / 4;
       rows_add(f, grid, o->olat + t * uy, o->olon + t * ux, across, &r);
     }
-    grid_visit_rows(f, grid, &r, &q, t0, o->t1, visit_los, &b);
+    grid_visit_rows(f, grid, &r, &q, b0, b1, visit_los, &b);
   }
   if (b.inc != UINT32_MAX)
     assign(f, oi, b.inc);
