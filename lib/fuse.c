@@ -1238,9 +1238,6 @@ static unsigned lowest_bit(uint64_t w) {
 #endif
 }
 
-/* Does the grid hold anything in the time buckets a query over [t0, t1]
- * visits? (false: certainly not) */
-static int64_t bucket_of(const truce_fusion *f, int grid, int64_t t);
 /* How far beyond its own interval an incident is filed, and a query
  * looks, in time: the slack, and the minute a time in whole minutes may be
  * off. The two together cover every pair time_meets can accept (its
@@ -1248,7 +1245,8 @@ static int64_t bucket_of(const truce_fusion *f, int grid, int64_t t);
 static int64_t bucket_slack_ms(const truce_fusion *f) {
   return (int64_t)f->opt.time_slack_ms + 60000;
 }
-/* (the buckets b0..b1 from bucket_range) */
+/* Does the grid hold anything in the time buckets b0..b1 a query visits
+ * (bucket_range)? (false: certainly not) */
 static bool grid_has_time(const truce_fusion *f, int grid, int64_t b0,
                           int64_t b1) {
   if (f->levels[grid])
@@ -1473,10 +1471,6 @@ static void probes_levels(probes *p, int grid, int64_t x0, int64_t x1,
                     b0 >> (LEVEL_BITS * level), b1 >> (LEVEL_BITS * level));
 }
 
-/* Probe cells x0..x1 of row y (probes_cell, level 0), their columns
- * taken round the world where they pass 180 degrees (column), and the
- * levels above 0 where the grid has any (lv: its levels[], read once per
- * search, so that it stays in a register). */
 /* The columns x0..x1 (x0 <= x1) as a mask of a rocc word: bits x0 & 63
  * on (modulo 64), x1 - x0 + 1 of them (all, from 64). */
 static uint64_t columns_mask(int64_t x0, int64_t x1) {
@@ -1503,6 +1497,11 @@ static inline void probes_named(probes *p, int grid, int64_t x0, int64_t x1,
         probes_cell(p, grid, x, y, 0, tb, tb);
 }
 
+/* Probe cells x0..x1 of row y at level 0 (those rocc names:
+ * probes_named), their columns taken round the world where they pass 180
+ * degrees (column: then every one), and the levels above 0 where the
+ * grid has any (lv: its levels[], read once per search, so that it stays
+ * in a register). */
 static inline void probes_row(probes *p, int grid, int64_t x0, int64_t x1,
                               int64_t y, int64_t b0, int64_t b1,
                               unsigned lv) {
