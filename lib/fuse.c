@@ -3820,11 +3820,9 @@ truce_err truce_fuse_run(truce_fusion *f) {
   while (rcap < ROCC_BUCKETS_MAX && rcap * 64 < n)
     rcap *= 2;
   for (int g = 0; g < NGRID; g++) {
-    double span = (double)(g == 2 ? COARSE_SPAN_MS
-                                  : g ? MID_SPAN_MS : FINE_SPAN_MS);
-    double nb = n ? ((double)tmax - (double)f->tmin) / span + 1 : 1;
+    int64_t nb = n ? bucket_of(f, g, tmax) + 1 : 1; /* (tmin is set) */
     size_t tb = 64;
-    while (tb < rcap && (double)tb < nb)
+    while (tb < rcap && (int64_t)tb < nb)
       tb *= 2;
     f->rmask[g] = tb - 1;
     f->rocc[g] = truce_calloc(tb * 64, sizeof *f->rocc[g]);
